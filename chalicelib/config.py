@@ -1,0 +1,55 @@
+"""Configuration, parsed once from the environment into a typed object.
+
+Every name that differs between a deployment and the local stack (table prefix, buckets, queues, the AWS
+endpoint) is read here and nowhere else. `.chalice/config.json` sets the same variables for Lambda, and the
+infrastructure code reads them to name the resources it creates.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+LOCAL_CREDENTIALS = ("onecloud-local", "onecloud-local")
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str = "dev"
+    region: str = "us-east-1"
+    aws_endpoint_url: str | None = None
+    table_prefix: str = "onecloud-dev-"
+    data_bucket: str = "onecloud-dev-data"
+    upload_queue: str = "onecloud-dev-uploads"
+    upload_dead_letter_queue: str = "onecloud-dev-uploads-dlq"
+    log_level: str = "INFO"
+
+    @property
+    def backend(self) -> str:
+        """'local' when an endpoint (the moto server) stands in for AWS, else 'aws'."""
+        return "local" if self.aws_endpoint_url else "aws"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        stage = env.get("ONECLOUD_STAGE", "dev")
+        return cls(
+            stage=stage,
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            aws_endpoint_url=env.get("ONECLOUD_AWS_ENDPOINT") or None,
+            table_prefix=env.get("ONECLOUD_TABLE_PREFIX", f"onecloud-{stage}-"),
+            data_bucket=env.get("ONECLOUD_DATA_BUCKET", f"onecloud-{stage}-data"),
+            upload_queue=env.get("ONECLOUD_UPLOAD_QUEUE", f"onecloud-{stage}-uploads"),
+            upload_dead_letter_queue=env.get("ONECLOUD_UPLOAD_DLQ", f"onecloud-{stage}-uploads-dlq"),
+            log_level=env.get("ONECLOUD_LOG_LEVEL", "INFO"),
+        )
+
+    def with_changes(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+
+@lru_cache(maxsize=1)
+def settings_from_env() -> Settings:
+    return Settings.from_env()

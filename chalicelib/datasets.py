@@ -1,0 +1,20 @@
+"""The data catalogue's keyed lookups: a session's datasets, a dataset by identity, a file by path."""
+
+from __future__ import annotations
+
+from chalicelib import alf
+from chalicelib.models import Dataset, FileRecord
+
+
+def datasets_of_session(session_id: str) -> list[Dataset]:
+    return list(Dataset.by_session.query(session_id))
+
+
+def dataset_at(session_id: str, path: alf.DatasetPath) -> Dataset | None:
+    """The dataset of a session at collection/revision/name (its identity), without the uuid."""
+    relative = str(alf.DatasetPath(path.filename.without_uuid(), path.collection, path.revision))
+    return next(iter(Dataset.by_session.query(session_id, Dataset.relative_path == relative)), None)
+
+
+def file_record_at(repository: str, relative_path: str) -> FileRecord | None:
+    return next(iter(FileRecord.by_path.query(repository, FileRecord.relative_path == relative_path)), None)

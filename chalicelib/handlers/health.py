@@ -1,0 +1,13 @@
+"""``GET /health``: open to everyone, it says the service is up and what it runs on."""
+
+from chalice import Blueprint
+
+from chalicelib import status
+from chalicelib.handlers.edge import route
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/health", methods=["GET"])
+def health() -> dict:
+    return status.health()

@@ -1,0 +1,49 @@
+"""PynamoDB models, one module per aggregate. Every table is defined here once: the local stack and the
+infrastructure code create tables from these definitions (``chalicelib.models.tables``)."""
+
+from chalicelib import aws
+from chalicelib.models.data import DataFormat, Dataset, DatasetType, FileRecord, Revision, Tag
+from chalicelib.models.husbandry import WaterAdministration, WaterRestriction, WaterType, Weighing
+from chalicelib.models.lab import DataRepository, Lab
+from chalicelib.models.note import Note
+from chalicelib.models.procedure import ProcedureType, Surgery
+from chalicelib.models.project import Project
+from chalicelib.models.session import ProbeInsertion, Session
+from chalicelib.models.subject import Subject
+from chalicelib.models.task import Task
+from chalicelib.models.unique import UniqueKey
+from chalicelib.models.upload import Upload, UploadFile
+from chalicelib.models.user import AuthToken, LabMembership, User
+
+ALL_MODELS = (
+    Lab,
+    DataRepository,
+    User,
+    LabMembership,
+    AuthToken,
+    Project,
+    Subject,
+    Session,
+    ProbeInsertion,
+    Weighing,
+    WaterAdministration,
+    WaterRestriction,
+    WaterType,
+    Surgery,
+    ProcedureType,
+    Note,
+    DatasetType,
+    DataFormat,
+    Revision,
+    Tag,
+    Dataset,
+    FileRecord,
+    Task,
+    Upload,
+    UploadFile,
+    UniqueKey,
+)
+
+aws.bind_models(ALL_MODELS)
+
+__all__ = [model.__name__ for model in ALL_MODELS] + ["ALL_MODELS"]

@@ -1,0 +1,43 @@
+"""Labs and the data repositories they store files in."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+
+from chalicelib.models.base import BaseModel, TableMeta, new_id
+
+
+class Lab(BaseModel):
+    class Meta(TableMeta):
+        table = "labs"
+
+    name = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(default=new_id)
+    institution = UnicodeAttribute(default="")
+    address = UnicodeAttribute(default="")
+    timezone = UnicodeAttribute(default="UTC")
+    reference_weight_pct = NumberAttribute(default=0.0)
+    zscore_weight_pct = NumberAttribute(default=0.0)
+    repositories = ListAttribute(of=UnicodeAttribute, default=list)
+    json = JSONAttribute(null=True)
+
+
+class DataRepository(BaseModel):
+    """Where file records live: the central S3 store (globus_is_personal false) or a lab server."""
+
+    class Meta(TableMeta):
+        table = "data-repositories"
+
+    name = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(default=new_id)
+    lab = UnicodeAttribute(null=True)
+    repository_type = UnicodeAttribute(default="Fileserver")
+    data_url = UnicodeAttribute(default="")
+    globus_is_personal = BooleanAttribute(default=False)
+    json = JSONAttribute(null=True)

@@ -1,0 +1,80 @@
+"""Uniqueness that Alyx leaves open, enforced by DynamoDB transactions.
+
+Each unique identity (a subject nickname within its lab, a session's subject/date/number, a dataset's
+session/collection/revision/name...) is a guard item in one table. Writing the entity and its guards in one
+transaction, with "must not exist" conditions on the guards, makes duplicates impossible even when two
+writers race: one transaction wins, the other gets a Conflict naming the identity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import aws
+from chalicelib.errors import Conflict
+from chalicelib.models.base import BaseModel, TableMeta
+
+
+class UniqueKey(BaseModel):
+    """A guard: ``key`` is '<kind>:<identity>', ``owner`` the id of the item holding it."""
+
+    class Meta(TableMeta):
+        table = "unique-keys"
+
+    key = UnicodeAttribute(hash_key=True)
+    owner = UnicodeAttribute()
+
+
+def guard(kind: str, identity: str) -> str:
+    return f"{kind}:{identity}"
+
+
+def _hash_key_value(item: Model) -> str:
+    return item.serialize()[item._hash_key_attribute().attr_name]["S"]
+
+
+def save_unique(
+    item: Model,
+    *,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    create: bool = False,
+) -> None:
+    """Save ``item`` together with the guards it gains (``add``) and loses (``remove``), atomically.
+
+    ``create`` also requires that the item itself does not exist yet.
+    """
+    add, remove = list(add), list(remove)
+    owner = _hash_key_value(item)
+    hash_attribute = item._hash_key_attribute()
+    try:
+        with TransactWrite(connection=aws.dynamodb_connection()) as tx:
+            tx.save(item, condition=hash_attribute.does_not_exist() if create else None)
+            for key in add:
+                tx.save(UniqueKey(key=key, owner=owner), condition=UniqueKey.key.does_not_exist())
+            for key in remove:
+                tx.delete(UniqueKey(key=key), condition=UniqueKey.owner == owner)
+    except TransactWriteError as error:
+        # Reasons follow the request order, which PynamoDB sends as deletes first, then puts.
+        codes = [reason.code if reason else None for reason in error.cancellation_reasons or []]
+        puts = codes[len(remove) :]
+        if create and puts[:1] == ["ConditionalCheckFailed"]:
+            raise Conflict(f"{type(item).__name__} {owner} already exists") from error
+        taken = [key for key, code in zip(add, puts[1:], strict=False) if code == "ConditionalCheckFailed"]
+        if taken:
+            raise Conflict(f"already exists: {', '.join(key.split(':', 1)[1] for key in taken)}") from error
+        raise
+
+
+def delete_unique(item: Model, keys: Iterable[str]) -> None:
+    """Delete ``item`` and release its guards in one transaction."""
+    owner = _hash_key_value(item)
+    with TransactWrite(connection=aws.dynamodb_connection()) as tx:
+        tx.delete(item)
+        for key in keys:
+            tx.delete(UniqueKey(key=key), condition=UniqueKey.owner == owner)
