@@ -113,10 +113,12 @@ def test_a_dataset_identity_is_unique_within_its_session(labs):
 
 def test_a_file_path_is_unique_within_its_repository(labs):
     first = FileRecord(
-        dataset="d1", data_repository="aws_cortexlab", relative_path="a/b.npy", lab="cortexlab"
+        dataset="d1", session="s", data_repository="aws_cortexlab", relative_path="a/b.npy", lab="cortexlab"
     )
     save_unique(first, add=first.unique_keys)
-    same = FileRecord(dataset="d2", data_repository="aws_cortexlab", relative_path="a/b.npy", lab="cortexlab")
+    same = FileRecord(
+        dataset="d2", session="s", data_repository="aws_cortexlab", relative_path="a/b.npy", lab="cortexlab"
+    )
     with pytest.raises(Conflict):
         save_unique(same, add=same.unique_keys)
 
@@ -129,7 +131,11 @@ def test_keyed_lookups_query_indexes_and_never_scan(labs, dynamodb_calls):
     ds = _dataset(session.id, "alf/probe00/spikes.times.npy")
     save_unique(ds, add=ds.unique_keys)
     record = FileRecord(
-        dataset=ds.id, data_repository="aws_cortexlab", relative_path="x/spikes.times.npy", lab="cortexlab"
+        dataset=ds.id,
+        session=session.id,
+        data_repository="aws_cortexlab",
+        relative_path="x/spikes.times.npy",
+        lab="cortexlab",
     )
     save_unique(record, add=record.unique_keys)
     Task(name="EphysCompress_probe00", session=session.id, lab="cortexlab").save()

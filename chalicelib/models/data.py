@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.models.base import BaseModel, TableMeta, new_id, now
@@ -118,6 +118,16 @@ class FileRecordsByDataset(GlobalSecondaryIndex["FileRecord"]):
     dataset = UnicodeAttribute(hash_key=True)
 
 
+class FileRecordsBySession(GlobalSecondaryIndex["FileRecord"]):
+    """All file records of a session in one query (session detail, dataset lists), not one per dataset."""
+
+    class Meta:
+        index_name = "session-index"
+        projection = AllProjection()
+
+    session = UnicodeAttribute(hash_key=True)
+
+
 class FileRecordsByPath(GlobalSecondaryIndex["FileRecord"]):
     class Meta:
         index_name = "repository-path-index"
@@ -135,12 +145,15 @@ class FileRecord(BaseModel):
 
     id = UnicodeAttribute(hash_key=True, default=new_id)
     dataset = UnicodeAttribute()
+    session = UnicodeAttribute()
     data_repository = UnicodeAttribute()
     relative_path = UnicodeAttribute()
     lab = UnicodeAttribute()
     exists = BooleanAttribute(default=False)
+    json = JSONAttribute(null=True)
 
     by_dataset = FileRecordsByDataset()
+    by_session = FileRecordsBySession()
     by_path = FileRecordsByPath()
 
     @property
