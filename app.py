@@ -2,7 +2,8 @@
 
 from chalice import Chalice
 
-from chalicelib.handlers import health
+from chalicelib.handlers import auth, health, husbandry, registration, rest, schema
 
 app = Chalice(app_name="onecloud")
-app.register_blueprint(health.bp)
+for blueprint in (health.bp, auth.bp, rest.bp, registration.bp, husbandry.bp, schema.bp):
+    app.register_blueprint(blueprint)

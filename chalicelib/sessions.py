@@ -13,19 +13,33 @@ from chalicelib.models.unique import save_unique
 LAST_OF_DAY = "#999"
 
 
-def create_session(subject: Subject, start_time: str, number: int = 1, **fields: Any) -> Session:
-    """``start_time`` is an ISO datetime; its date and ``number`` place the session in the ALF tree."""
-    path = alf.build_session_path(subject.nickname, start_time[:10], number, lab=subject.lab)
+def new_session(subject: Subject, start_time: str, number: int | None = None, **fields: Any) -> Session:
+    """An unsaved session of ``subject``; ``start_time``'s date and ``number`` place it in the ALF tree."""
     session = Session(
         subject=subject.nickname,
         subject_key=subject.nickname.lower(),
         subject_id=subject.id,
         lab=subject.lab,
-        number=path.number,
-        date_number=Session.key_for(path.date.isoformat(), path.number),
+        number=1 if number is None else number,
         start_time=start_time,
+        date_number="",
         **fields,
     )
+    place_session(session)
+    return session
+
+
+def place_session(session: Session) -> None:
+    """Derive the indexed date#number key from start time and number (checked as an ALF session path)."""
+    path = alf.build_session_path(
+        session.subject, session.start_time[:10], int(session.number), lab=session.lab
+    )
+    session.number = path.number
+    session.date_number = Session.key_for(path.date.isoformat(), path.number)
+
+
+def create_session(subject: Subject, start_time: str, number: int = 1, **fields: Any) -> Session:
+    session = new_session(subject, start_time, number, **fields)
     save_unique(session, add=session.unique_keys, create=True)
     return session
 

@@ -29,3 +29,7 @@ def find_subject(nickname: str, lab: str | None = None) -> Subject:
     if len(found) > 1:
         raise BadRequest(f"subject {nickname!r} exists in several labs: name the lab")
     return found[0]
+
+
+def subjects_named(nickname: str) -> list[Subject]:
+    return list(Subject.by_nickname.query(nickname))

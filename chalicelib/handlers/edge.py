@@ -8,25 +8,79 @@ here instead: every ``OnecloudError`` becomes its 4xx JSON ``{"detail": ...}``, 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
-from chalice.app import ChaliceViewError
+from chalice.app import ChaliceViewError, Request
 
-from chalicelib.errors import OnecloudError
+from chalicelib.auth import Principal, authenticate
+from chalicelib.errors import BadRequest, OnecloudError
 from chalicelib.observability import logger
+from chalicelib.rest import Context
 
 
-def error_response(status: int, body: dict[str, Any]) -> Response:
-    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+def principal_of(request: Request) -> Principal | None:
+    """The caller behind the Authorization header; None when there is none (the permission check then
+    answers 401 wherever an account is needed)."""
+    header = request.headers.get("authorization")
+    return authenticate(header) if header else None
+
+
+def base_url(request: Request) -> str:
+    """The URL the client used to reach the API (records carry absolute URLs built from it)."""
+    headers = request.headers
+    host = headers.get("host", "localhost")
+    scheme = headers.get("x-forwarded-proto", "https" if host.endswith("amazonaws.com") else "http")
+    stage = request.context.get("stage", "")
+    prefix = f"/{stage}" if stage and host.endswith("amazonaws.com") else ""
+    return f"{scheme}://{host}{prefix}"
+
+
+def context(request: Request) -> Context:
+    return Context(principal=principal_of(request), base_url=base_url(request))
+
+
+def body(request: Request) -> Any:
+    """The JSON body (or a form-encoded one), as a 400 naming the problem when it cannot be read."""
+    raw = request.raw_body or b""
+    if not raw.strip():
+        return {}
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return {key: values[-1] for key, values in parse_qs(raw.decode(), keep_blank_values=True).items()}
+    try:
+        return json.loads(raw)
+    except ValueError as error:
+        raise BadRequest(f"the request body is not valid JSON: {error}") from None
+
+
+def query(request: Request) -> dict[str, str]:
+    return dict(request.query_params or {})
+
+
+def json_response(payload: Any, status: int = 200) -> Response:
+    """JSON with an explicit Content-Length (the contract asks for it on every body)."""
+    text = json.dumps(payload, default=str)
+    return Response(
+        body=text,
+        status_code=status,
+        headers={"Content-Type": "application/json", "Content-Length": str(len(text.encode()))},
+    )
+
+
+def error_response(status: int, payload: dict[str, Any]) -> Response:
+    return json_response(payload, status)
 
 
 def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return view(*args, **kwargs)
+            response = view(*args, **kwargs)
+            return response if isinstance(response, Response) else json_response(response)
         except OnecloudError as error:
             logger.info("request refused", status=error.status, detail=error.detail)
             return error_response(error.status, error.body())

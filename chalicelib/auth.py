@@ -1,0 +1,85 @@
+"""Who is calling: password log-in for a token, and the principal behind a token.
+
+Tokens are long-lived random keys; only their SHA-256 is stored, so the token table leaks nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from chalicelib.accounts import verify_password
+from chalicelib.errors import BadRequest, NotAuthenticated, PermissionDenied
+from chalicelib.models import AuthToken, LabMembership, User
+
+INVALID_TOKEN = "Invalid token."  # the exact text the ONE client re-logs in on
+
+
+class InvalidToken(PermissionDenied):
+    def __init__(self) -> None:
+        super().__init__(INVALID_TOKEN)
+
+
+@dataclass(frozen=True)
+class Principal:
+    username: str
+    is_superuser: bool = False
+    is_public_user: bool = False
+    labs: frozenset[str] = frozenset()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def log_in(username: str, password: str) -> str:
+    """A new token for valid credentials; any failure is the same 400 (no hint which part was wrong)."""
+    if not username or not password:
+        raise BadRequest("username and password are required")
+    try:
+        user = User.get(username)
+    except User.DoesNotExist:
+        user = None
+    if user is None or not user.is_active or not verify_password(password, user.password_hash):
+        raise BadRequest("Unable to log in with provided credentials.")
+    token = secrets.token_hex(20)
+    AuthToken(token_hash=_digest(token), username=username).save()
+    return token
+
+
+def current_labs(username: str, today: datetime.date | None = None) -> frozenset[str]:
+    """Labs the user belongs to today (memberships have start and end dates)."""
+    day = (today or datetime.date.today()).isoformat()
+    return frozenset(
+        m.lab
+        for m in LabMembership.query(username)
+        if (not m.start_date or m.start_date <= day) and (not m.end_date or m.end_date >= day)
+    )
+
+
+def principal_for(user: User) -> Principal:
+    return Principal(
+        username=user.username,
+        is_superuser=user.is_superuser,
+        is_public_user=user.is_public_user,
+        labs=current_labs(user.username),
+    )
+
+
+def authenticate(authorization: str | None) -> Principal:
+    """The principal behind an ``Authorization: Token <key>`` header."""
+    if not authorization:
+        raise NotAuthenticated("Authentication credentials were not provided.")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() not in ("token", "bearer") or not token.strip():
+        raise InvalidToken()
+    try:
+        record = AuthToken.get(_digest(token.strip()))
+        user = User.get(record.username)
+    except (AuthToken.DoesNotExist, User.DoesNotExist):
+        raise InvalidToken() from None
+    if not user.is_active:
+        raise InvalidToken()
+    return principal_for(user)

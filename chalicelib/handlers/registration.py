@@ -1,0 +1,38 @@
+"""``POST /register-file``: register files that already sit in a repository (a lab server or S3)."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib import registration
+from chalicelib.errors import BadRequest
+from chalicelib.handlers.edge import body, context, json_response, route
+from chalicelib.models import User
+from chalicelib.permissions import require_read, require_write
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/register-file", methods=["POST"], content_types=["application/json"])
+def register_file() -> Response:
+    """Register files of an existing session as datasets with a file record per repository (atomic:
+    an invalid file changes nothing; a protected dataset answers 403 with the revisions to use)."""
+    ctx = context(bp.current_request)
+    principal = require_read(ctx.principal)
+    request = registration.parse_register_request(body(bp.current_request))
+    session = registration.find_session_for(request.path, request.labs)
+    require_write(principal, what="datasets", lab=session.lab, lab_scoped=True)
+    created_by = request.created_by or principal.username
+    if User.count(created_by) == 0:
+        raise BadRequest(f"created_by: user {created_by!r} does not exist")
+    records = registration.register_files(
+        session=session,
+        specs=request.specs,
+        sent_names=request.filenames,
+        repository=request.repository,
+        created_by=created_by,
+        exists=request.exists,
+        default=request.default,
+        server_only=request.server_only,
+    )
+    return json_response(records, status=201)

@@ -1,0 +1,49 @@
+"""The REST resources of the Alyx contract: the same six routes for every registered resource."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+import chalicelib.resources  # noqa: F401 - registers every resource
+from chalicelib import rest
+from chalicelib.handlers.edge import body, context, json_response, query, route
+
+bp = Blueprint(__name__)
+JSON = ["application/json"]
+
+
+def _routes(resource: rest.Resource) -> None:
+    name, slug = resource.name, resource.name.replace("-", "_")
+
+    @route(bp, f"/{name}", name=f"{slug}_list", methods=["GET"])
+    def list_items() -> dict:
+        request = bp.current_request
+        return rest.list_items(resource, query(request), context(request), f"/{name}")
+
+    @route(bp, f"/{name}", name=f"{slug}_create", methods=["POST"], content_types=JSON)
+    def create_item() -> Response:
+        request = bp.current_request
+        return json_response(rest.create_item(resource, body(request), context(request)), status=201)
+
+    @route(bp, f"/{name}/{{key}}", name=f"{slug}_read", methods=["GET"])
+    def read_item(key: str) -> dict:
+        return rest.read_item(resource, key, context(bp.current_request))
+
+    @route(bp, f"/{name}/{{key}}", name=f"{slug}_update", methods=["PUT"], content_types=JSON)
+    def update_item(key: str) -> dict:
+        request = bp.current_request
+        return rest.update_item(resource, key, body(request), context(request), partial=False)
+
+    @route(bp, f"/{name}/{{key}}", name=f"{slug}_partial_update", methods=["PATCH"], content_types=JSON)
+    def partial_update_item(key: str) -> dict:
+        request = bp.current_request
+        return rest.update_item(resource, key, body(request), context(request), partial=True)
+
+    @route(bp, f"/{name}/{{key}}", name=f"{slug}_delete", methods=["DELETE"])
+    def delete_item(key: str) -> Response:
+        rest.delete_item(resource, key, context(bp.current_request))
+        return Response(body="", status_code=204)
+
+
+for _resource in list(rest.REGISTRY.values()):
+    _routes(_resource)

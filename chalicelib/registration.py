@@ -1,0 +1,432 @@
+"""Registering files as datasets: the contract's ``/register-file`` semantics, shared by the API and the
+S3 event path.
+
+Unlike Alyx, every file is checked before anything is written (ALF name, exactly one dataset type, a
+known data format, list lengths, protection), so a bad request changes nothing; then each file's dataset
+and file records are written in one transaction.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import alf, aws
+from chalicelib.errors import BadRequest, NotFound, OnecloudError
+from chalicelib.models import (
+    DataFormat,
+    DataRepository,
+    Dataset,
+    DatasetType,
+    FileRecord,
+    Lab,
+    Revision,
+    Session,
+    Tag,
+)
+from chalicelib.models.base import now
+from chalicelib.models.unique import UniqueKey
+from chalicelib.qc import qc_name, qc_value
+
+PROTECTED = "One or more datasets is protected"
+
+
+class Protected(OnecloudError):
+    """A 403 in the shape the ONE client acts on: it moves the files to a new revision and retries."""
+
+    status = 403
+
+    def __init__(self, details: list[dict[str, list[dict[str, bool]]]]) -> None:
+        super().__init__(PROTECTED, extra={"status_code": 403, "error": PROTECTED, "details": details})
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One file to register, relative to its session folder."""
+
+    path: alf.DatasetPath
+    hash: str | None = None
+    size: int | None = None
+    version: str | None = None
+    qc: int | None = None
+
+    @property
+    def identity(self) -> str:
+        return str(
+            alf.DatasetPath(self.path.filename.without_uuid(), self.path.collection, self.path.revision)
+        )
+
+
+class Vocabulary:
+    """Dataset types, data formats and protected tags, read once per request (small tables)."""
+
+    def __init__(self) -> None:
+        self.types = list(DatasetType.scan())
+        self.formats = {f.file_extension.lower(): f for f in DataFormat.scan()}
+        self.protected_tags = {t.name for t in Tag.scan() if t.protected}
+
+    def dataset_type(self, filename: alf.FileName) -> DatasetType:
+        """The one dataset type a file matches: by its pattern, or by object.attribute for blank patterns."""
+        name = str(filename.without_uuid())
+        matches = [
+            t
+            for t in self.types
+            if (t.filename_pattern and fnmatch.fnmatchcase(name.lower(), t.filename_pattern))
+            or (not t.filename_pattern and t.name == filename.dataset_type)
+        ]
+        if not matches:
+            raise BadRequest(f"{name}: no dataset type matches this file name")
+        if len(matches) > 1:
+            raise BadRequest(
+                f"{name}: matches several dataset types ({', '.join(sorted(t.name for t in matches))})"
+            )
+        return matches[0]
+
+    def data_format(self, filename: alf.FileName) -> DataFormat:
+        extension = f".{filename.extension}".lower()
+        if extension not in self.formats:
+            raise BadRequest(f"{filename}: no data format has the extension {extension}")
+        return self.formats[extension]
+
+
+def session_relative_path(session: Session) -> str:
+    return f"{session.lab}/Subjects/{session.subject}/{session.date}/{int(session.number):03d}"
+
+
+def repositories_for(lab: str, name: str | None, *, server_only: bool) -> list[DataRepository]:
+    """The repositories that get a file record: the named one, or every repository of the lab."""
+    if name:
+        try:
+            return [DataRepository.get(name)]
+        except DataRepository.DoesNotExist:
+            raise BadRequest(f"name: data repository {name!r} does not exist") from None
+    try:
+        names = Lab.get(lab).repositories
+    except Lab.DoesNotExist:
+        names = []
+    repositories = [r for r in DataRepository.batch_get(names)] if names else []
+    if server_only:
+        repositories = [r for r in repositories if not r.globus_is_personal]
+    if not repositories:
+        raise BadRequest(f"lab {lab!r} has no data repository: name one with 'name'")
+    return repositories
+
+
+def _protection_details(
+    specs: Sequence[FileSpec], sent: Sequence[str], existing: dict[str, Dataset], protected_tags: set[str]
+) -> list[dict[str, list[dict[str, bool]]]] | None:
+    """For each file, the revisions of its collection/name and whether each is protected (newest first),
+    or None when no file would overwrite a protected dataset."""
+    details, blocked = [], False
+    for spec, name in zip(specs, sent, strict=True):
+        same = [
+            d
+            for d in existing.values()
+            if d.collection == spec.path.collection and d.name == str(spec.path.filename.without_uuid())
+        ]
+        same.sort(key=lambda d: (d.revision, d.created_datetime), reverse=True)
+        info = [{d.revision: bool(set(d.tags) & protected_tags)} for d in same]
+        current = existing.get(spec.identity)
+        if current is not None and set(current.tags) & protected_tags:
+            blocked = True
+        details.append({name: info})
+    return details if blocked else None
+
+
+def register_files(
+    *,
+    session: Session,
+    specs: Sequence[FileSpec],
+    sent_names: Sequence[str],
+    repository: str | None,
+    created_by: str,
+    exists: bool = True,
+    default: bool = True,
+    server_only: bool = False,
+    vocabulary: Vocabulary | None = None,
+) -> list[dict[str, Any]]:
+    """Register ``specs`` (files of ``session``) and return one summary per file, in order."""
+    vocabulary = vocabulary or Vocabulary()
+    typed = [
+        (spec, vocabulary.dataset_type(spec.path.filename), vocabulary.data_format(spec.path.filename))
+        for spec in specs
+    ]
+    repositories = repositories_for(session.lab, repository, server_only=server_only)
+    existing = {d.relative_path: d for d in Dataset.by_session.query(session.id)}
+    details = _protection_details(specs, sent_names, existing, vocabulary.protected_tags)
+    if details is not None:
+        raise Protected(details)
+    records = {(r.dataset, r.data_repository): r for r in FileRecord.by_session.query(session.id)}
+    for revision in {spec.path.revision for spec in specs if spec.path.revision}:
+        _ensure_revision(revision)
+    summaries = []
+    for spec, dataset_type, data_format in typed:
+        dataset = _write_dataset(
+            session,
+            spec,
+            dataset_type.name,
+            data_format.name,
+            existing,
+            records,
+            repositories,
+            created_by=created_by,
+            exists=exists,
+            default=default,
+            named=repository,
+        )
+        existing[dataset.relative_path] = dataset
+        summaries.append(summary(dataset, [records[(dataset.id, r.name)] for r in repositories], session))
+    return summaries
+
+
+def _ensure_revision(name: str) -> None:
+    if Revision.count(name) == 0:
+        Revision(name=name).save()
+
+
+def _write_dataset(
+    session: Session,
+    spec: FileSpec,
+    dataset_type: str,
+    data_format: str,
+    existing: dict[str, Dataset],
+    records: dict[tuple[str, str], FileRecord],
+    repositories: list[DataRepository],
+    *,
+    created_by: str,
+    exists: bool,
+    default: bool,
+    named: str | None,
+) -> Dataset:
+    """One transaction: the dataset (new or updated), its file records, and the default flag moved off
+    the other revisions of the same collection/name."""
+    dataset = existing.get(spec.identity)
+    created = dataset is None
+    if created:
+        name = str(spec.path.filename.without_uuid())
+        dataset = Dataset(
+            session=session.id,
+            lab=session.lab,
+            relative_path=spec.identity,
+            name=name,
+            collection=spec.path.collection,
+            revision=spec.path.revision,
+            dataset_type=dataset_type,
+            data_format=data_format,
+            created_by=created_by,
+        )
+    changed = created or dataset.hash != spec.hash or dataset.file_size != spec.size
+    dataset.hash, dataset.file_size = spec.hash, spec.size
+    if spec.version is not None:
+        dataset.version = spec.version
+    if spec.qc is not None:
+        dataset.qc = spec.qc
+    if changed and not created:
+        dataset.created_datetime = now()
+    demoted = []
+    if default:
+        dataset.default_dataset = True
+        demoted = [
+            d
+            for d in existing.values()
+            if d.id != dataset.id
+            and d.default_dataset
+            and d.collection == dataset.collection
+            and d.name == dataset.name
+        ]
+    base = session_relative_path(session)
+    with TransactWrite(connection=aws.dynamodb_connection()) as tx:
+        if created:
+            tx.save(dataset, condition=Dataset.id.does_not_exist())
+            for key in dataset.unique_keys:
+                tx.save(UniqueKey(key=key, owner=dataset.id), condition=UniqueKey.key.does_not_exist())
+        else:
+            tx.save(dataset)
+        for other in demoted:
+            other.default_dataset = False
+            tx.save(other)
+        for repository in repositories:
+            record = records.get((dataset.id, repository.name))
+            present = exists if (named is None or repository.name == named) else False
+            if record is None:
+                record = FileRecord(
+                    dataset=dataset.id,
+                    session=session.id,
+                    data_repository=repository.name,
+                    relative_path=f"{base}/{dataset.relative_path}",
+                    lab=session.lab,
+                    exists=present,
+                )
+                records[(dataset.id, repository.name)] = record
+                tx.save(record)
+                for key in record.unique_keys:
+                    tx.save(UniqueKey(key=key, owner=record.id), condition=UniqueKey.key.does_not_exist())
+            elif repository.name == named or named is None:
+                record.exists = present
+                tx.save(record)
+    return dataset
+
+
+def data_url(record: FileRecord, repositories: dict[str, DataRepository]) -> str | None:
+    """Repository URL + relative path with the dataset uuid before the extension (what ONE downloads)."""
+    repository = repositories.get(record.data_repository)
+    if repository is None or not repository.data_url:
+        return None
+    path = alf.parse_path(record.relative_path)
+    remote = alf.FullPath(
+        path.session,
+        alf.DatasetPath(
+            path.dataset.filename.with_uuid(record.dataset), path.dataset.collection, path.dataset.revision
+        ),
+    )
+    return f"{repository.data_url.rstrip('/')}/{remote}"
+
+
+def summary(dataset: Dataset, records: list[FileRecord], session: Session) -> dict[str, Any]:
+    """What /register-file answers for one dataset (Alyx's shape)."""
+    return {
+        "id": dataset.id,
+        "name": dataset.name,
+        "file_size": dataset.file_size,
+        "hash": dataset.hash,
+        "version": dataset.version,
+        "collection": dataset.collection,
+        "revision": dataset.revision,
+        "default": dataset.default_dataset,
+        "qc": qc_name(dataset.qc),
+        "subject": session.subject,
+        "date": session.date,
+        "number": int(session.number),
+        "created_by": dataset.created_by,
+        "created_datetime": dataset.created_datetime,
+        "file_records": [
+            {
+                "id": r.id,
+                "data_repository": r.data_repository,
+                "relative_path": r.relative_path,
+                "exists": r.exists,
+            }
+            for r in records
+        ],
+    }
+
+
+def find_session_for(path: str, labs: Sequence[str]) -> Session:
+    """The session a /register-file ``path`` names (``subject/date/NNN``, optionally ``lab/Subjects/``)."""
+    from chalicelib.sessions import find_session
+
+    session_path = alf.parse_session_path(path)
+    if session_path.lab is None and len(labs) == 1:
+        session_path = alf.SessionPath(session_path.subject, session_path.date, session_path.number, labs[0])
+    try:
+        session = find_session(session_path)
+    except NotFound:
+        raise BadRequest(f"path: session {session_path} does not exist; create it first") from None
+    if labs and session.lab not in labs:
+        raise BadRequest(f"labs: session {session_path} belongs to lab {session.lab!r}")
+    return session
+
+
+@dataclass(frozen=True)
+class RegisterRequest:
+    """A /register-file body, checked: parallel lists of the same length, booleans, the session path."""
+
+    path: str
+    filenames: list[str]
+    specs: list[FileSpec]
+    created_by: str | None
+    repository: str | None
+    labs: list[str]
+    exists: bool
+    default: bool
+    server_only: bool
+
+
+_REQUEST_FIELDS = {
+    "created_by",
+    "name",
+    "path",
+    "filenames",
+    "hashes",
+    "filesizes",
+    "versions",
+    "qc",
+    "labs",
+    "server_only",
+    "exists",
+    "default",
+    "check_protected",
+    "bulk",
+    "content_type",
+}
+
+
+def _flag(data: dict[str, Any], name: str, default: bool) -> bool:
+    value = data.get(name, default)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise BadRequest(f"{name}: expected true or false")
+
+
+def _parallel(data: dict[str, Any], name: str, count: int) -> list[Any]:
+    values = data.get(name)
+    if values is None:
+        return [None] * count
+    if not isinstance(values, list):
+        values = [values] if count == 1 else values
+    if not isinstance(values, list) or len(values) != count:
+        raise BadRequest(f"{name}: expected a list of {count} values, one per file in filenames")
+    return values
+
+
+def parse_register_request(data: Any) -> RegisterRequest:
+    if not isinstance(data, dict):
+        raise BadRequest("the request body must be a JSON object")
+    unknown = sorted(set(data) - _REQUEST_FIELDS)
+    if unknown:
+        raise BadRequest(f"unknown field{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+    if not isinstance(data.get("path"), str) or not data["path"]:
+        raise BadRequest("path: the session path (subject/YYYY-MM-DD/NNN) is required")
+    filenames = data.get("filenames")
+    if isinstance(filenames, str):
+        filenames = [filenames]
+    if not filenames or not isinstance(filenames, list) or not all(isinstance(f, str) for f in filenames):
+        raise BadRequest("filenames: a list of file paths relative to the session is required")
+    count = len(filenames)
+    hashes, sizes = _parallel(data, "hashes", count), _parallel(data, "filesizes", count)
+    versions, qcs = _parallel(data, "versions", count), _parallel(data, "qc", count)
+    specs = []
+    for filename, md5, size, version, qc in zip(filenames, hashes, sizes, versions, qcs, strict=True):
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+            raise BadRequest(f"filesizes: {size!r} for {filename} is not a size in bytes")
+        if md5 is not None and not isinstance(md5, str):
+            raise BadRequest(f"hashes: {md5!r} for {filename} is not an md5 hex string")
+        specs.append(
+            FileSpec(
+                path=alf.parse_dataset_path(filename),
+                hash=md5,
+                size=size,
+                version=None if version is None else str(version),
+                qc=None if qc is None else qc_value(qc),
+            )
+        )
+    labs = data.get("labs") or []
+    if isinstance(labs, str):
+        labs = [lab for lab in labs.split(",") if lab]
+    return RegisterRequest(
+        path=data["path"],
+        filenames=list(filenames),
+        specs=specs,
+        created_by=data.get("created_by"),
+        repository=data.get("name"),
+        labs=list(labs),
+        exists=_flag(data, "exists", True),
+        default=_flag(data, "default", True),
+        server_only=_flag(data, "server_only", False),
+    )

@@ -1,0 +1,328 @@
+"""The data catalogue: repositories, dataset types, formats, revisions, tags, datasets and file records."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from chalicelib import alf
+from chalicelib.errors import BadRequest, PermissionDenied
+from chalicelib.fields import Field
+from chalicelib.models import DataFormat, DataRepository, Dataset, DatasetType, FileRecord, Revision, Tag
+from chalicelib.qc import qc_name, qc_value
+from chalicelib.registration import Vocabulary, data_url, session_relative_path
+from chalicelib.resources.common import custom, exact, name_field
+from chalicelib.rest import Context, Resource, register
+from chalicelib.sessions import get_session
+
+register(
+    Resource(
+        name="data-repository",
+        singular="data repository",
+        model=DataRepository,
+        key="name",
+        description="Where files live: the central S3 store or a lab server (ONE downloads from data_url)",
+        fields=(
+            name_field(),
+            Field("lab", relation="labs"),
+            Field("repository_type"),
+            Field("data_url"),
+            Field("globus_is_personal", "boolean", description="false for the central store"),
+            Field("json", "json", description="for an S3 repository: bucket_name, region"),
+        ),
+        params=(exact("name"), exact("lab"), exact("globus_is_personal")),
+        ordering=lambda item: item.name,
+    )
+)
+
+
+def _type_build(data: dict[str, Any], ctx: Context) -> DatasetType:
+    data["filename_pattern"] = (data.get("filename_pattern") or "").lower()
+    return DatasetType(**data)
+
+
+def _type_change(item: DatasetType, data: dict[str, Any], ctx: Context) -> None:
+    if "filename_pattern" in data:
+        data["filename_pattern"] = (data["filename_pattern"] or "").lower()
+    for name, value in data.items():
+        setattr(item, name, value)
+
+
+register(
+    Resource(
+        name="dataset-types",
+        singular="dataset type",
+        model=DatasetType,
+        key="name",
+        description="Dataset types; a file matches exactly one, by pattern or by object.attribute",
+        fields=(
+            name_field(r"[\w.-]+"),
+            Field("description"),
+            Field(
+                "filename_pattern",
+                description="lowercase fnmatch pattern, unique; blank: object.attribute == name",
+            ),
+            Field("created_by", relation="users"),
+        ),
+        params=(exact("name"), exact("filename_pattern")),
+        build=_type_build,
+        change=_type_change,
+        ordering=lambda item: item.name,
+    )
+)
+
+register(
+    Resource(
+        name="data-formats",
+        singular="data format",
+        model=DataFormat,
+        key="name",
+        fields=(
+            name_field(),
+            Field("file_extension", required=True, null=False, pattern=r"\.\w+"),
+            Field("description"),
+        ),
+        params=(exact("name"), exact("file_extension")),
+        ordering=lambda item: item.name,
+    )
+)
+
+register(
+    Resource(
+        name="revisions",
+        singular="revision",
+        model=Revision,
+        key="name",
+        fields=(
+            name_field(r"[\w.-]+"),
+            Field("description"),
+            Field("created_datetime", "datetime", read_only=True),
+        ),
+        params=(exact("name"),),
+        ordering=lambda item: item.created_datetime,
+    )
+)
+
+register(
+    Resource(
+        name="tags",
+        singular="tag",
+        model=Tag,
+        key="name",
+        description="Dataset tags; a protected tag stops its datasets from being overwritten",
+        fields=(
+            name_field(r".+"),
+            Field("description"),
+            Field("protected", "boolean"),
+            Field("public", "boolean"),
+        ),
+        params=(exact("name"), exact("protected"), exact("public")),
+        ordering=lambda item: item.name,
+    )
+)
+
+
+def dataset_url(dataset: Dataset, ctx: Context) -> str:
+    return ctx.url("datasets", dataset.id)
+
+
+def _file_json(record: FileRecord, repositories: dict[str, DataRepository], ctx: Context) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "url": ctx.url("files", record.id),
+        "data_repository": record.data_repository,
+        "relative_path": record.relative_path,
+        "exists": record.exists,
+        "data_url": data_url(record, repositories) if record.exists else None,
+    }
+
+
+def _repositories(records: list[FileRecord]) -> dict[str, DataRepository]:
+    names = sorted({r.data_repository for r in records})
+    return {r.name: r for r in DataRepository.batch_get(names)} if names else {}
+
+
+def dataset_files(datasets: list[Dataset], ctx: Context) -> dict[str, list[dict[str, Any]]]:
+    """File records of ``datasets``: one query per session they belong to, not one per dataset."""
+    wanted = {d.id for d in datasets}
+    records = [
+        r
+        for session in {d.session for d in datasets}
+        for r in FileRecord.by_session.query(session)
+        if r.dataset in wanted
+    ]
+    repositories = _repositories(records)
+    files: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        files[record.dataset].append(_file_json(record, repositories, ctx))
+    return files
+
+
+def _datasets_json(datasets: list[Dataset], ctx: Context) -> list[dict[str, Any]]:
+    files = dataset_files(datasets, ctx)
+    protected = {t.name for t in Tag.scan() if t.protected} if any(d.tags for d in datasets) else set()
+    out = []
+    for d in datasets:
+        out.append(
+            {
+                "id": d.id,
+                "url": dataset_url(d, ctx),
+                "name": d.name,
+                "session": ctx.url("sessions", d.session),
+                "collection": d.collection,
+                "revision": d.revision,
+                "dataset_type": d.dataset_type,
+                "data_format": d.data_format,
+                "hash": d.hash,
+                "file_size": d.file_size,
+                "version": d.version,
+                "default_dataset": d.default_dataset,
+                "qc": qc_name(d.qc),
+                "tags": list(d.tags),
+                "protected": bool(set(d.tags) & protected),
+                "created_by": d.created_by,
+                "created_datetime": d.created_datetime,
+                "file_records": files.get(d.id, []),
+            }
+        )
+    return out
+
+
+def _dataset_build(data: dict[str, Any], ctx: Context) -> Dataset:
+    session = get_session(data["session"])
+    path = alf.DatasetPath(
+        alf.parse_filename(data["name"]).without_uuid(),
+        data.get("collection") or "",
+        data.get("revision") or "",
+    )
+    vocabulary = Vocabulary()
+    data.setdefault("dataset_type", None)
+    data["dataset_type"] = data["dataset_type"] or vocabulary.dataset_type(path.filename).name
+    data["data_format"] = data.get("data_format") or vocabulary.data_format(path.filename).name
+    data["name"], data["collection"], data["revision"] = str(path.filename), path.collection, path.revision
+    if ctx.principal and not data.get("created_by"):
+        data["created_by"] = ctx.principal.username
+    return Dataset(lab=session.lab, relative_path=str(path), **data)
+
+
+def _dataset_change(dataset: Dataset, data: dict[str, Any], ctx: Context) -> None:
+    protected = {t.name for t in Tag.scan() if t.protected}
+    if set(dataset.tags) & protected and not (ctx.principal and ctx.principal.is_superuser):
+        raise PermissionDenied(f"dataset {dataset.id} is protected")
+    if "session" in data and data["session"] != dataset.session:
+        raise BadRequest("session: a dataset cannot move to another session")
+    for name, value in data.items():
+        setattr(dataset, name, value)
+    path = alf.DatasetPath(alf.parse_filename(dataset.name), dataset.collection or "", dataset.revision or "")
+    dataset.relative_path = str(path)
+
+
+def _exists(dataset: Dataset, value: str) -> bool:
+    present = any(r.exists for r in FileRecord.by_dataset.query(dataset.id))
+    return present == (value.lower() == "true")
+
+
+def _dataset_candidates(query: dict[str, str]) -> Any:
+    return Dataset.by_session.query(query["session"]) if "session" in query else None
+
+
+DATASETS = register(
+    Resource(
+        name="datasets",
+        singular="dataset",
+        model=Dataset,
+        lab_scoped=True,
+        description="Datasets: one file of a session, identified by session, collection, revision and name",
+        fields=(
+            Field("name", required=True, null=False, description="ALF file name"),
+            Field("session", "uuid", required=True, null=False, relation="sessions"),
+            Field("collection", pattern=r"[\w./-]*"),
+            Field("revision", relation="revisions"),
+            Field("dataset_type", relation="dataset-types", description="inferred from the name when absent"),
+            Field(
+                "data_format", relation="data-formats", description="inferred from the extension when absent"
+            ),
+            Field("hash", description="md5 hex"),
+            Field("file_size", "integer", minimum=0),
+            Field("version"),
+            Field("default_dataset", "boolean"),
+            Field("qc", "qc"),
+            Field("tags", "list", relation="tags"),
+            Field("created_by", relation="users"),
+            Field("created_datetime", "datetime", read_only=True),
+            Field("file_records", "json", read_only=True),
+        ),
+        params=(
+            exact("session"),
+            exact("name"),
+            exact("collection"),
+            exact("revision"),
+            exact("dataset_type"),
+            exact("lab"),
+            exact("default_dataset"),
+            exact("tag", "tags"),
+            custom("exists", _exists, "true: a file record of the dataset exists"),
+            custom("qc", lambda d, value: int(d.qc) == qc_value(value), "QC equals"),
+        ),
+        build=_dataset_build,
+        change=_dataset_change,
+        candidates=_dataset_candidates,
+        serialize_many=_datasets_json,
+        ordering=lambda d: (d.session, d.relative_path),
+    )
+)
+
+
+def _file_build(data: dict[str, Any], ctx: Context) -> FileRecord:
+    dataset = DATASETS.lookup(data["dataset"])
+    if not data.get("relative_path"):
+        data["relative_path"] = (
+            f"{session_relative_path(get_session(dataset.session))}/{dataset.relative_path}"
+        )
+    return FileRecord(session=dataset.session, lab=dataset.lab, **data)
+
+
+def _files_json(records: list[FileRecord], ctx: Context) -> list[dict[str, Any]]:
+    repositories = _repositories(records)
+    return [
+        {**_file_json(r, repositories, ctx), "dataset": ctx.url("datasets", r.dataset), "json": r.json}
+        for r in records
+    ]
+
+
+def _file_candidates(query: dict[str, str]) -> Any:
+    if "dataset" in query:
+        return FileRecord.by_dataset.query(query["dataset"])
+    if "data_repository" in query:
+        condition = FileRecord.relative_path == query["relative_path"] if "relative_path" in query else None
+        return FileRecord.by_path.query(query["data_repository"], condition)
+    return None
+
+
+register(
+    Resource(
+        name="files",
+        singular="file record",
+        model=FileRecord,
+        lab_scoped=True,
+        description="File records: a copy of a dataset in one repository",
+        fields=(
+            Field("dataset", "uuid", required=True, null=False, relation="datasets"),
+            Field("data_repository", required=True, null=False, relation="data-repository"),
+            Field("relative_path", description="defaults to the dataset's ALF path"),
+            Field("exists", "boolean"),
+            Field("json", "json"),
+        ),
+        params=(
+            exact("dataset"),
+            exact("data_repository"),
+            exact("relative_path"),
+            exact("exists"),
+            exact("lab"),
+        ),
+        build=_file_build,
+        candidates=_file_candidates,
+        serialize_many=_files_json,
+        ordering=lambda r: r.relative_path,
+    )
+)

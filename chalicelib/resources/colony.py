@@ -1,0 +1,224 @@
+"""Labs, users, projects and subjects."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from chalicelib import alf
+from chalicelib.accounts import USERNAME, hash_password
+from chalicelib.auth import current_labs
+from chalicelib.errors import BadRequest
+from chalicelib.fields import Field
+from chalicelib.models import Lab, LabMembership, Project, Subject, User
+from chalicelib.resources.common import any_of, custom, exact, name_field
+from chalicelib.rest import Context, Resource, register
+from chalicelib.subjects import find_subject, subjects_named
+
+register(
+    Resource(
+        name="labs",
+        singular="lab",
+        model=Lab,
+        key="name",
+        description="Laboratories: each owns its subjects, sessions and data",
+        fields=(
+            name_field(r"\w+", "lab name (letters, digits, underscore)"),
+            Field("institution"),
+            Field("address"),
+            Field("timezone"),
+            Field("reference_weight_pct", "number", minimum=0),
+            Field("zscore_weight_pct", "number", minimum=0),
+            Field("repositories", "list", relation="data-repository"),
+            Field("json", "json"),
+        ),
+        params=(exact("name"), exact("institution")),
+        ordering=lambda lab: lab.name,
+    )
+)
+
+
+def _user_build(data: dict[str, Any], ctx: Context) -> User:
+    if not data.get("password"):
+        raise BadRequest("password: this field is required")
+    values = {k: v for k, v in data.items() if k not in ("password", "lab")}
+    return User(password_hash=hash_password(data["password"]), **values)
+
+
+def _user_change(user: User, data: dict[str, Any], ctx: Context) -> None:
+    for name, value in data.items():
+        if name == "password":
+            user.password_hash = hash_password(value)
+        elif name != "lab":
+            setattr(user, name, value)
+
+
+def _user_memberships(user: User, data: dict[str, Any]) -> None:
+    """``lab`` lists the labs the user belongs to from today: new ones start, missing ones end."""
+    if "lab" not in data:
+        return
+    today = datetime.date.today().isoformat()
+    wanted = set(data["lab"] or [])
+    for membership in LabMembership.query(user.username):
+        active = not membership.end_date or membership.end_date >= today
+        if membership.lab in wanted:
+            if not active:
+                membership.update(actions=[LabMembership.end_date.remove()])
+            wanted.discard(membership.lab)
+        elif active:
+            membership.update(actions=[LabMembership.end_date.set(today)])
+    for lab in wanted:
+        LabMembership(username=user.username, lab=lab, start_date=today).save()
+
+
+def _user_serialize(users: list[User], ctx: Context) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": user.id,
+            "url": ctx.url("users", user.username),
+            "username": user.username,
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "is_superuser": user.is_superuser,
+            "is_public_user": user.is_public_user,
+            "is_active": user.is_active,
+            "lab": sorted(current_labs(user.username)),
+        }
+        for user in users
+    ]
+
+
+USERS = register(
+    Resource(
+        name="users",
+        singular="user",
+        model=User,
+        key="username",
+        description="Accounts; superusers create them, with the labs they belong to",
+        fields=(
+            Field("username", required=True, null=False, pattern=USERNAME.pattern.strip("^$")),
+            Field("password", description="write only; stored as a scrypt hash"),
+            Field("email"),
+            Field("first_name"),
+            Field("last_name"),
+            Field("lab", "list", relation="labs", description="labs the user is a member of, from today"),
+            Field("is_superuser", "boolean"),
+            Field("is_public_user", "boolean"),
+            Field("is_active", "boolean"),
+        ),
+        params=(exact("username"), exact("email"), exact("is_public_user")),
+        build=_user_build,
+        change=_user_change,
+        after_save=_user_memberships,
+        serialize_many=_user_serialize,
+        ordering=lambda user: user.username,
+    )
+)
+
+register(
+    Resource(
+        name="projects",
+        singular="project",
+        model=Project,
+        key="name",
+        description="Projects that group subjects and sessions across labs",
+        fields=(name_field(), Field("description"), Field("users", "list", relation="users")),
+        params=(exact("name"), any_of("users")),
+        ordering=lambda project: project.name,
+    )
+)
+
+
+def _age_weeks(subject: Subject) -> int | None:
+    if not subject.birth_date:
+        return None
+    end = datetime.date.fromisoformat(subject.death_date) if subject.death_date else datetime.date.today()
+    return (end - datetime.date.fromisoformat(subject.birth_date)).days // 7
+
+
+def subject_json(subject: Subject, ctx: Context) -> dict[str, Any]:
+    values = subject.attribute_values
+    out = {"id": subject.id, "url": ctx.url("subjects", subject.nickname)}
+    out.update({f.name: values.get(f.name) for f in SUBJECT_FIELDS})
+    out["alive"] = subject.death_date is None
+    out["age_weeks"] = _age_weeks(subject)
+    return out
+
+
+def _subject_detail(subject: Subject, ctx: Context) -> dict[str, Any]:
+    from chalicelib.husbandry import requirement_of
+
+    out = subject_json(subject, ctx)
+    requirement = requirement_of(subject)
+    out.update(
+        water_restricted=requirement.water_restricted,
+        reference_weight=requirement.reference_weight,
+        expected_weight=requirement.expected_weight,
+        remaining_water=requirement.remaining_water,
+    )
+    return out
+
+
+def _subject_build(data: dict[str, Any], ctx: Context) -> Subject:
+    if not alf.is_valid_nickname(data["nickname"]):
+        raise BadRequest(
+            f"nickname: {data['nickname']!r} breaks the ALF rule (letters, digits, '.', '-', '_')"
+        )
+    return Subject(**data)
+
+
+def _subject_candidates(query: dict[str, str]) -> Any:
+    if "nickname" in query:
+        return subjects_named(query["nickname"])
+    if "lab" in query:
+        return Subject.by_lab.query(query["lab"])
+    return None
+
+
+SUBJECT_FIELDS = (
+    Field("nickname", required=True, null=False, pattern=r"[\w.-]+"),
+    Field("lab", required=True, null=False, relation="labs"),
+    Field("responsible_user", relation="users"),
+    Field("sex", choices=("M", "F", "U")),
+    Field("birth_date", "date"),
+    Field("death_date", "date"),
+    Field("species"),
+    Field("strain"),
+    Field("line"),
+    Field("genotype", "json"),
+    Field("projects", "list", relation="projects"),
+    Field("description"),
+    Field("json", "json"),
+)
+
+register(
+    Resource(
+        name="subjects",
+        singular="subject",
+        model=Subject,
+        key="nickname",
+        lab_scoped=True,
+        description="The animals of a lab's colony; a nickname is unique within its lab",
+        fields=SUBJECT_FIELDS,
+        params=(
+            exact("nickname"),
+            exact("lab"),
+            exact("responsible_user"),
+            exact("sex"),
+            any_of("projects"),
+            any_of("project", "projects"),
+            custom(
+                "alive",
+                lambda subject, value: (subject.death_date is None) == (value.lower() == "true"),
+                "true: no death date; false: dead",
+            ),
+        ),
+        get=lambda nickname: find_subject(nickname),
+        build=_subject_build,
+        candidates=_subject_candidates,
+        serialize_many=lambda subjects, ctx: [subject_json(s, ctx) for s in subjects],
+        serialize_detail=_subject_detail,
+        ordering=lambda subject: (subject.lab, subject.nickname),
+    )
+)

@@ -1,0 +1,204 @@
+"""Husbandry: weighings, water, restrictions, surgeries and procedure types, and notes on any record."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from chalicelib import water
+from chalicelib.errors import BadRequest, NotFound
+from chalicelib.fields import Field, parse_datetime
+from chalicelib.models import (
+    Note,
+    ProcedureType,
+    Session,
+    Subject,
+    Surgery,
+    WaterAdministration,
+    WaterRestriction,
+    WaterType,
+    Weighing,
+)
+from chalicelib.resources.common import exact, iexact, name_field
+from chalicelib.rest import Context, Resource, register
+from chalicelib.subjects import find_subject, subjects_named
+
+register(
+    Resource(
+        name="water-type",
+        singular="water type",
+        model=WaterType,
+        key="name",
+        fields=(name_field(r".+", "water type, e.g. Water, Hydrogel"),),
+        params=(exact("name"),),
+        ordering=lambda item: item.name,
+    )
+)
+
+register(
+    Resource(
+        name="procedures",
+        singular="procedure type",
+        model=ProcedureType,
+        key="name",
+        description="The vocabulary of procedures (surgeries and session procedures refer to these names)",
+        fields=(name_field(r".+"), Field("description")),
+        params=(exact("name"),),
+        ordering=lambda item: item.name,
+    )
+)
+
+
+def _subject_of(data: dict[str, Any]) -> Subject:
+    try:
+        return find_subject(data["subject"])
+    except NotFound:
+        raise BadRequest(f"subject: {data['subject']!r} does not exist") from None
+
+
+def _dated_record(model: type, time_field: str, what: str):  # noqa: ANN202 - returns a build hook
+    """A build hook: attach the subject (and its lab), refusing records dated after the subject's death."""
+
+    def build(data: dict[str, Any], ctx: Context) -> Any:
+        subject = _subject_of(data)
+        moment = parse_datetime(data.get(time_field) or datetime.datetime.now().isoformat())
+        data[time_field] = moment.replace(microsecond=0).isoformat()
+        death = datetime.date.fromisoformat(subject.death_date) if subject.death_date else None
+        water.check_alive(moment, death, what)
+        if "user" in {f.name for f in model_fields[model]} and not data.get("user") and ctx.principal:
+            data["user"] = ctx.principal.username
+        return model(
+            subject=subject.nickname,
+            subject_id=subject.id,
+            lab=subject.lab,
+            **{k: v for k, v in data.items() if k != "subject"},
+        )
+
+    return build
+
+
+def _by_subject(model: type):  # noqa: ANN202 - returns a candidates hook
+    def candidates(query: dict[str, str]) -> Any:
+        if "subject" not in query:
+            return None
+        return [
+            record
+            for subject in subjects_named(query["subject"])
+            for record in model.by_subject.query(subject.id)
+        ]
+
+    return candidates
+
+
+def _change_dated(time_field: str, what: str):  # noqa: ANN202 - returns a change hook
+    def change(record: Any, data: dict[str, Any], ctx: Context) -> None:
+        if "subject" in data and data["subject"] != record.subject:
+            raise BadRequest(
+                "subject: a record cannot move to another subject; delete it and create a new one"
+            )
+        for name, value in data.items():
+            setattr(record, name, value)
+        subject = Subject.get(record.subject_id)
+        death = datetime.date.fromisoformat(subject.death_date) if subject.death_date else None
+        water.check_alive(parse_datetime(getattr(record, time_field)), death, what)
+
+    return change
+
+
+model_fields: dict[type, tuple[Field, ...]] = {
+    Weighing: (
+        Field("subject", required=True, null=False),
+        Field("date_time", "datetime"),
+        Field("weight", "number", required=True, null=False, minimum=0, description="grams"),
+        Field("user", relation="users"),
+    ),
+    WaterAdministration: (
+        Field("subject", required=True, null=False),
+        Field("date_time", "datetime"),
+        Field("water_administered", "number", minimum=0, description="mL"),
+        Field("water_type", relation="water-type"),
+        Field("session", "uuid", relation="sessions"),
+        Field("adlib", "boolean"),
+        Field("user", relation="users"),
+    ),
+    WaterRestriction: (
+        Field("subject", required=True, null=False),
+        Field("start_time", "datetime"),
+        Field("end_time", "datetime"),
+        Field("reference_weight", "number", minimum=0, description="grams; 0 = the last weighing before"),
+        Field("water_type", relation="water-type"),
+    ),
+    Surgery: (
+        Field("subject", required=True, null=False),
+        Field("start_time", "datetime"),
+        Field("end_time", "datetime"),
+        Field("procedures", "list", relation="procedures"),
+        Field("users", "list", relation="users"),
+        Field("implant_weight", "number", minimum=0, description="grams"),
+        Field("outcome_type"),
+        Field("narrative"),
+        Field("location"),
+        Field("json", "json"),
+    ),
+}
+
+for name, singular, model, time_field, description in (
+    ("weighings", "weighing", Weighing, "date_time", "Body weight measurements"),
+    ("water-administrations", "water administration", WaterAdministration, "date_time", "Water given"),
+    ("water-restrictions", "water restriction", WaterRestriction, "start_time", "Water restriction periods"),
+    ("surgeries", "surgery", Surgery, "start_time", "Surgeries and other procedures on a subject"),
+):
+    register(
+        Resource(
+            name=name,
+            singular=singular,
+            model=model,
+            lab_scoped=True,
+            description=description,
+            fields=model_fields[model],
+            params=(
+                iexact("subject"),
+                exact("lab"),
+                exact("user") if model is not Surgery else exact("outcome_type"),
+            ),
+            build=_dated_record(model, time_field, singular),
+            change=_change_dated(time_field, singular),
+            candidates=_by_subject(model),
+            ordering=lambda record, time_field=time_field: getattr(record, time_field),
+        )
+    )
+
+CONTENT_TYPES = {"subject": Subject, "session": Session}
+
+
+def _note_build(data: dict[str, Any], ctx: Context) -> Note:
+    model = CONTENT_TYPES[data["content_type"]]
+    try:
+        target = model.get(data["object_id"])
+    except model.DoesNotExist:
+        raise BadRequest(f"object_id: no {data['content_type']} {data['object_id']}") from None
+    if not data.get("user") and ctx.principal:
+        data["user"] = ctx.principal.username
+    return Note(lab=target.lab, **data)
+
+
+register(
+    Resource(
+        name="notes",
+        singular="note",
+        model=Note,
+        lab_scoped=True,
+        description="Lab notebook entries attached to a subject or a session",
+        fields=(
+            Field("user", relation="users"),
+            Field("date_time", "datetime"),
+            Field("text", required=True),
+            Field("content_type", required=True, null=False, choices=tuple(CONTENT_TYPES)),
+            Field("object_id", "uuid", required=True, null=False),
+        ),
+        params=(exact("object_id"), exact("user"), exact("content_type")),
+        build=_note_build,
+        candidates=lambda query: Note.by_object.query(query["object_id"]) if "object_id" in query else None,
+        ordering=lambda note: note.date_time,
+    )
+)

@@ -1,0 +1,69 @@
+"""Pipeline tasks, with the Alyx task fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.fields import Field
+from chalicelib.models import Task
+from chalicelib.models.task import STATUSES
+from chalicelib.resources.common import exact
+from chalicelib.rest import Context, Resource, register
+from chalicelib.sessions import get_session
+
+
+def _task_build(data: dict[str, Any], ctx: Context) -> Task:
+    session = get_session(data["session"])
+    return Task(lab=session.lab, **data)
+
+
+def _candidates(query: dict[str, str]) -> Any:
+    if "session" in query:
+        return Task.by_session.query(query["session"])
+    if "lab" in query:
+        status = query.get("status")
+        return Task.by_lab_status.query(query["lab"], Task.status == status if status else None)
+    return None
+
+
+register(
+    Resource(
+        name="tasks",
+        singular="task",
+        model=Task,
+        lab_scoped=True,
+        description="Pipeline tasks of a session (compression, spike sorting...), in dependency order",
+        fields=(
+            Field("name", required=True, null=False),
+            Field("session", "uuid", required=True, null=False, relation="sessions"),
+            Field("status", choices=STATUSES),
+            Field("parents", "list", description="ids of the tasks this one waits for"),
+            Field("level", "integer"),
+            Field("priority", "integer"),
+            Field("executable"),
+            Field("graph"),
+            Field("arguments", "json"),
+            Field("log"),
+            Field("version"),
+            Field("time_elapsed_secs", "number", minimum=0),
+            Field("data_repository", relation="data-repository"),
+            Field("cpu", "integer", minimum=0),
+            Field("gpu", "integer", minimum=0),
+            Field("ram", "number", minimum=0),
+            Field("io_charge", "number", minimum=0),
+            Field("time_out_secs", "integer", minimum=0),
+            Field("datetime", "datetime", read_only=True),
+        ),
+        params=(
+            exact("session"),
+            exact("status"),
+            exact("name"),
+            exact("lab"),
+            exact("data_repository"),
+            exact("graph"),
+        ),
+        build=_task_build,
+        candidates=_candidates,
+        ordering=lambda task: (task.session, task.level, task.priority, task.name),
+    )
+)
