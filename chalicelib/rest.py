@@ -138,12 +138,33 @@ def _row(item: Model) -> dict[str, Any]:
 def _by_keys(resource: Resource, lookups: list[Lookup]) -> list[Model] | None:
     """Records named by ``pk`` / ``id`` (what ONE sends) are fetched by key, never searched for."""
     for lookup in lookups:
-        if lookup.field in (resource.key, "id") and lookup.operator in ("exact", "in") and not lookup.negate:
-            keys = lookup.value if lookup.operator == "in" else [lookup.value]
-            keys = [str(k) for k in (keys if isinstance(keys, list | tuple) else [keys])]
-            if resource.key == "id" or lookup.field == resource.key:
-                return list(resource.model.batch_get(list(dict.fromkeys(keys))))
+        if lookup.field not in (resource.key, "id") or lookup.operator not in ("exact", "in") or lookup.negate:
+            continue
+        if resource.key != "id" and lookup.field == "id":
+            continue
+        keys = lookup.value if isinstance(lookup.value, list | tuple) else [lookup.value]
+        keys = list(dict.fromkeys(k for k in (_normal_key(resource, str(key)) for key in keys) if k))
+        if resource.get:
+            return [item for item in (_found(resource, key) for key in keys) if item is not None]
+        return list(resource.model.batch_get(keys))
     return None
+
+
+def _found(resource: Resource, key: str) -> Model | None:
+    try:
+        return resource.lookup(key)
+    except NotFound:
+        return None
+
+
+def _normal_key(resource: Resource, key: str) -> str | None:
+    """Ids compare as uuids (any case); a text that is not one names nothing."""
+    if resource.key != "id":
+        return key
+    try:
+        return str(uuid.UUID(key))
+    except ValueError:
+        return None
 
 
 def list_items(resource: Resource, query: Mapping[str, str], ctx: Context, path: str) -> dict[str, Any]:

@@ -7,9 +7,8 @@ such as raw SpikeGLX and rig files.
 
 from __future__ import annotations
 
-from chalicelib.errors import Conflict
 from chalicelib.models import DataFormat, DatasetType
-from chalicelib.models.unique import save_unique
+from chalicelib.models.unique import UniqueKey
 
 DATA_FORMATS: dict[str, str] = {
     "npy": ".npy",
@@ -78,21 +77,26 @@ _BY_PATTERN: dict[str, tuple[str, str]] = {
 
 
 def seed_vocabulary() -> tuple[int, int]:
-    """Add the standard formats and dataset types that are missing; returns how many of each were added."""
-    formats = sum(
-        _add_new(DataFormat(name=name, file_extension=extension)) for name, extension in DATA_FORMATS.items()
-    )
+    """Add the standard formats and dataset types that are missing; returns how many of each were added.
+
+    Written in batches (with the filename-pattern guards): seeding runs before anyone else writes.
+    """
+    present_formats = {f.name for f in DataFormat.scan()}
+    present_types = {t.name for t in DatasetType.scan()}
+    formats = [
+        DataFormat(name=name, file_extension=extension)
+        for name, extension in DATA_FORMATS.items()
+        if name not in present_formats
+    ]
     types = [DatasetType(name=name, description=text) for name, text in _BY_NAME.items()]
     types += [
         DatasetType(name=name, filename_pattern=pattern, description=text)
         for name, (pattern, text) in _BY_PATTERN.items()
     ]
-    return formats, sum(_add_new(item) for item in types)
-
-
-def _add_new(item: DataFormat | DatasetType) -> bool:
-    try:
-        save_unique(item, add=getattr(item, "unique_keys", []), create=True)
-    except Conflict:
-        return False
-    return True
+    types = [t for t in types if t.name not in present_types]
+    guards = [UniqueKey(key=key, owner=t.name) for t in types for key in t.unique_keys]
+    for model, items in ((DataFormat, formats), (DatasetType, types), (UniqueKey, guards)):
+        with model.batch_write() as batch:
+            for item in items:
+                batch.save(item)
+    return len(formats), len(types)

@@ -12,33 +12,69 @@ from pynamodb.connection.base import Connection
 from chalicelib import aws
 from chalicelib.config import Settings
 
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(
-        stage="test",
-        region="us-east-1",
-        table_prefix="onecloud-test-",
-        data_bucket="onecloud-test-data",
-        upload_queue="onecloud-test-uploads",
-        upload_dead_letter_queue="onecloud-test-uploads-dlq",
-    )
+TEST_SETTINGS = Settings(
+    stage="test",
+    region="us-east-1",
+    table_prefix="onecloud-test-",
+    data_bucket="onecloud-test-data",
+    upload_queue="onecloud-test-uploads",
+    upload_dead_letter_queue="onecloud-test-uploads-dlq",
+)
 
 
-@pytest.fixture
-def cloud(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """Every table, bucket and queue, in moto (in-process)."""
+@pytest.fixture(scope="session")
+def _moto() -> Iterator[Settings]:
+    """moto (in-process) with every onecloud table, bucket and queue, made once for the whole run."""
     from onecloud import provision
 
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        aws.configure(settings)
-        provision.create_tables()
-        provision.create_bucket()
-        provision.notify_uploads(provision.create_queues())
-        yield settings
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        with mock_aws():
+            aws.configure(TEST_SETTINGS)
+            provision.create_tables()
+            provision.create_bucket()
+            provision.notify_uploads(provision.create_queues())
+            yield TEST_SETTINGS
     aws.configure(Settings.from_env())
+
+
+def _empty(settings: Settings) -> None:
+    """Every table, queue and the bucket emptied through the public APIs (cheaper than making them anew)."""
+    from chalicelib.models.tables import table_definitions
+    from onecloud import provision
+
+    aws.configure(settings)
+    dynamodb, sqs, s3 = aws.client("dynamodb"), aws.client("sqs"), aws.client("s3")
+    for definition in table_definitions():
+        keys = [key["AttributeName"] for key in definition["KeySchema"]]
+        for page in dynamodb.get_paginator("scan").paginate(TableName=definition["TableName"]):
+            items = [{name: item[name] for name in keys} for item in page["Items"]]
+            for start in range(0, len(items), 25):
+                dynamodb.batch_write_item(
+                    RequestItems={
+                        definition["TableName"]: [
+                            {"DeleteRequest": {"Key": key}} for key in items[start : start + 25]
+                        ]
+                    }
+                )
+    for queue in (settings.upload_queue, settings.upload_dead_letter_queue):
+        sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=queue)["QueueUrl"])
+    provision.notify_uploads(provision.create_queues())  # new queues: nothing left in flight
+    versions = s3.list_object_versions(Bucket=settings.data_bucket)
+    doomed = [
+        {"Key": v["Key"], "VersionId": v["VersionId"]}
+        for v in versions.get("Versions", []) + versions.get("DeleteMarkers", [])
+    ]
+    if doomed:
+        s3.delete_objects(Bucket=settings.data_bucket, Delete={"Objects": doomed})
+
+
+@pytest.fixture
+def cloud(_moto: Settings) -> Settings:
+    """Every table, bucket and queue, empty, in moto."""
+    _empty(_moto)
+    return _moto
 
 
 @pytest.fixture
@@ -87,12 +123,8 @@ class Api:
         return self.request("delete", path, **kwargs)
 
 
-@pytest.fixture
-def api(cloud) -> Iterator[Api]:
-    """Two labs with a lab server each; a superuser, a member of each lab, a public user."""
-    from chalice.test import Client
-
-    from app import app
+def _seed_world() -> dict[str, str]:
+    """Two labs with a lab server each; a superuser, a member of each lab, a public user. Returns tokens."""
     from chalicelib.accounts import create_user
     from chalicelib.auth import log_in
     from chalicelib.models import DataRepository, Lab
@@ -100,13 +132,37 @@ def api(cloud) -> Iterator[Api]:
 
     seed_vocabulary()
     for lab in ("cortexlab", "churchlandlab"):
-        DataRepository(name=f"{lab}_server", lab=lab, data_url=f"http://{lab}.example.org/data",
-                       globus_is_personal=True).save()
+        DataRepository(
+            name=f"{lab}_server", lab=lab, data_url=f"http://{lab}.example.org/data", globus_is_personal=True
+        ).save()
         Lab(name=lab, repositories=[f"{lab}_server"]).save()
     create_user("admin", "admin-pw", is_superuser=True)
     create_user("alice", "alice-pw", labs=["cortexlab"])
     create_user("bob", "bob-pw", labs=["churchlandlab"])
     create_user("pub", "pub-pw", is_public_user=True)
-    tokens = {name: log_in(name, f"{name}-pw") for name in ("admin", "alice", "bob", "pub")}
+    return {name: log_in(name, f"{name}-pw") for name in ("admin", "alice", "bob", "pub")}
+
+
+@pytest.fixture
+def api(cloud) -> Iterator[Api]:
+    """The app, with two labs, their servers, and users of every role (see _seed_world)."""
+    from chalice.test import Client
+
+    from app import app
+
+    tokens = _seed_world()
+    with Client(app) as client:
+        yield Api(client, tokens)
+
+
+@pytest.fixture(scope="module")
+def module_api(_moto) -> Iterator[Api]:
+    """Like ``api``, seeded once for a module whose tests only read, or refuse writes."""
+    from chalice.test import Client
+
+    from app import app
+
+    _empty(_moto)
+    tokens = _seed_world()
     with Client(app) as client:
         yield Api(client, tokens)
