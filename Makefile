@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test unit lint clean
+.PHONY: up test unit lint clean synth deploy destroy
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,3 +30,25 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+# Infrastructure (infrastructure/, README "Deploying to AWS"). STAGE is a stage of .chalice/config.json.
+STAGE ?= dev
+IMAGE_TAG ?= $(shell git describe --always --dirty 2>/dev/null || echo latest)
+CDK := npx --yes aws-cdk@2.1148.1
+ASSEMBLY := infrastructure/cdk.out/$(STAGE)
+
+# The stage's CloudFormation templates in infrastructure/cdk.out/<stage>/ (no AWS account needed).
+synth: $(STAMP)
+	$(BIN)/python -m infrastructure.synth --stage $(STAGE) --image-tag $(IMAGE_TAG)
+
+# Deploy the stage to the account of the current AWS credentials: data first, then the Batch image, then
+# the rest. CDK asks before widening IAM permissions.
+deploy: synth
+	$(CDK) bootstrap --app $(ASSEMBLY)
+	$(CDK) deploy --app $(ASSEMBLY) onecloud-$(STAGE)-data
+	$(BIN)/python -m infrastructure.image --stage $(STAGE) --tag $(IMAGE_TAG)
+	$(CDK) deploy --app $(ASSEMBLY) --all --outputs-file $(ASSEMBLY)/outputs.json
+
+# Delete the stage's stacks (asks first). prod keeps its tables, buckets, image repository and logs.
+destroy: synth
+	$(CDK) destroy --app $(ASSEMBLY) --all

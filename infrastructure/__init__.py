@@ -1,0 +1,1 @@
+"""Infrastructure as code: the AWS CDK app that deploys a stage of `.chalice/config.json`."""
