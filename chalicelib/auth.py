@@ -44,6 +44,11 @@ def log_in(username: str, password: str) -> str:
         user = None
     if user is None or not user.is_active or not verify_password(password, user.password_hash):
         raise BadRequest("Unable to log in with provided credentials.")
+    return issue_token(username)
+
+
+def issue_token(username: str) -> str:
+    """A new long-lived token for ``username``; only its hash is kept."""
     token = secrets.token_hex(20)
     AuthToken(token_hash=_digest(token), username=username).save()
     return token

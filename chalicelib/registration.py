@@ -98,22 +98,23 @@ def session_relative_path(session: Session) -> str:
 
 
 def repositories_for(lab: str, name: str | None, *, server_only: bool) -> list[DataRepository]:
-    """The repositories that get a file record: the named one, or every repository of the lab."""
-    if name:
-        try:
-            return [DataRepository.get(name)]
-        except DataRepository.DoesNotExist:
-            raise BadRequest(f"name: data repository {name!r} does not exist") from None
+    """The repositories that get a file record: every repository of the lab, and the named one (the
+    one the files exist in) even when it is not the lab's."""
     try:
-        names = Lab.get(lab).repositories
+        names = list(Lab.get(lab).repositories)
     except Lab.DoesNotExist:
         names = []
-    repositories = [r for r in DataRepository.batch_get(names)] if names else []
+    if name and name not in names:
+        names.append(name)
+    repositories = {r.name: r for r in DataRepository.batch_get(names)} if names else {}
+    if name and name not in repositories:
+        raise BadRequest(f"name: data repository {name!r} does not exist")
+    found = [repositories[n] for n in names if n in repositories]
     if server_only:
-        repositories = [r for r in repositories if not r.globus_is_personal]
-    if not repositories:
+        found = [r for r in found if not r.globus_is_personal or r.name == name]
+    if not found:
         raise BadRequest(f"lab {lab!r} has no data repository: name one with 'name'")
-    return repositories
+    return found
 
 
 def _protection_details(

@@ -22,6 +22,18 @@ TEST_SETTINGS = Settings(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _hash_each_password_once():
+    """scrypt is slow on purpose; the seeded users' passwords are hashed once per run, not per test."""
+    from functools import cache
+
+    from chalicelib import accounts
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "hash_password", cache(accounts.hash_password))
+        yield
+
+
 @pytest.fixture(scope="session")
 def _moto() -> Iterator[Settings]:
     """moto (in-process) with every onecloud table, bucket and queue, made once for the whole run."""
@@ -126,7 +138,7 @@ class Api:
 def _seed_world() -> dict[str, str]:
     """Two labs with a lab server each; a superuser, a member of each lab, a public user. Returns tokens."""
     from chalicelib.accounts import create_user
-    from chalicelib.auth import log_in
+    from chalicelib.auth import issue_token
     from chalicelib.models import DataRepository, Lab
     from chalicelib.vocabulary import seed_vocabulary
 
@@ -140,7 +152,7 @@ def _seed_world() -> dict[str, str]:
     create_user("alice", "alice-pw", labs=["cortexlab"])
     create_user("bob", "bob-pw", labs=["churchlandlab"])
     create_user("pub", "pub-pw", is_public_user=True)
-    return {name: log_in(name, f"{name}-pw") for name in ("admin", "alice", "bob", "pub")}
+    return {name: issue_token(name) for name in ("admin", "alice", "bob", "pub")}
 
 
 @pytest.fixture
