@@ -2,8 +2,28 @@
 
 from chalice import Chalice
 
-from chalicelib.handlers import auth, health, husbandry, registration, rest, schema
+from chalicelib.handlers import (
+    auth,
+    downloads,
+    events,
+    health,
+    husbandry,
+    registration,
+    rest,
+    schema,
+    uploads,
+)
 
 app = Chalice(app_name="onecloud")
-for blueprint in (health.bp, auth.bp, rest.bp, registration.bp, husbandry.bp, schema.bp):
+for blueprint in (
+    health.bp,
+    auth.bp,
+    rest.bp,
+    registration.bp,
+    husbandry.bp,
+    uploads.bp,
+    events.bp,
+    schema.bp,
+    downloads.bp,
+):
     app.register_blueprint(blueprint)

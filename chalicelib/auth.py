@@ -5,6 +5,7 @@ Tokens are long-lived random keys; only their SHA-256 is stored, so the token ta
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import secrets
@@ -74,10 +75,13 @@ def principal_for(user: User) -> Principal:
 
 
 def authenticate(authorization: str | None) -> Principal:
-    """The principal behind an ``Authorization: Token <key>`` header."""
+    """The principal behind an ``Authorization: Token <key>`` header, or HTTP Basic credentials (what
+    ONE's file downloads send: a username with its password, or with a token as the password)."""
     if not authorization:
         raise NotAuthenticated("Authentication credentials were not provided.")
     scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "basic":
+        return _basic(token.strip())
     if scheme.lower() not in ("token", "bearer") or not token.strip():
         raise InvalidToken()
     try:
@@ -88,3 +92,22 @@ def authenticate(authorization: str | None) -> Principal:
     if not user.is_active:
         raise InvalidToken()
     return principal_for(user)
+
+
+def _basic(encoded: str) -> Principal:
+    try:
+        username, _, secret = base64.b64decode(encoded).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        raise NotAuthenticated("malformed Basic credentials") from None
+    try:
+        user = User.get(username)
+    except User.DoesNotExist:
+        raise NotAuthenticated("Invalid username/password.") from None
+    if user.is_active and verify_password(secret, user.password_hash):
+        return principal_for(user)
+    try:
+        if AuthToken.get(_digest(secret)).username == username and user.is_active:
+            return principal_for(user)
+    except AuthToken.DoesNotExist:
+        pass
+    raise NotAuthenticated("Invalid username/password.")

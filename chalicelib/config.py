@@ -25,6 +25,11 @@ class Settings:
     upload_queue: str = "onecloud-dev-uploads"
     upload_dead_letter_queue: str = "onecloud-dev-uploads-dlq"
     log_level: str = "INFO"
+    upload_url_seconds: int = 7 * 24 * 3600
+    download_url_seconds: int = 300
+    multipart_threshold: int = 64 * 2**20
+    max_upload_bytes: int = 5 * 2**40
+    s3_repository: str = "s3"
 
     @property
     def backend(self) -> str:
@@ -44,6 +49,11 @@ class Settings:
             upload_queue=env.get("ONECLOUD_UPLOAD_QUEUE", f"onecloud-{stage}-uploads"),
             upload_dead_letter_queue=env.get("ONECLOUD_UPLOAD_DLQ", f"onecloud-{stage}-uploads-dlq"),
             log_level=env.get("ONECLOUD_LOG_LEVEL", "INFO"),
+            upload_url_seconds=int(env.get("ONECLOUD_UPLOAD_URL_SECONDS", 7 * 24 * 3600)),
+            download_url_seconds=int(env.get("ONECLOUD_DOWNLOAD_URL_SECONDS", 300)),
+            multipart_threshold=int(env.get("ONECLOUD_MULTIPART_THRESHOLD", 64 * 2**20)),
+            max_upload_bytes=int(env.get("ONECLOUD_MAX_UPLOAD_BYTES", 5 * 2**40)),
+            s3_repository=env.get("ONECLOUD_S3_REPOSITORY", "s3"),
         )
 
     def with_changes(self, **changes: object) -> Settings:

@@ -117,7 +117,7 @@ def repositories_for(lab: str, name: str | None, *, server_only: bool) -> list[D
     return found
 
 
-def _protection_details(
+def protection_details(
     specs: Sequence[FileSpec], sent: Sequence[str], existing: dict[str, Dataset], protected_tags: set[str]
 ) -> list[dict[str, list[dict[str, bool]]]] | None:
     """For each file, the revisions of its collection/name and whether each is protected (newest first),
@@ -158,7 +158,7 @@ def register_files(
     ]
     repositories = repositories_for(session.lab, repository, server_only=server_only)
     existing = {d.relative_path: d for d in Dataset.by_session.query(session.id)}
-    details = _protection_details(specs, sent_names, existing, vocabulary.protected_tags)
+    details = protection_details(specs, sent_names, existing, vocabulary.protected_tags)
     if details is not None:
         raise Protected(details)
     records = {(r.dataset, r.data_repository): r for r in FileRecord.by_session.query(session.id)}
@@ -272,10 +272,17 @@ def _write_dataset(
     return dataset
 
 
-def data_url(record: FileRecord, repositories: dict[str, DataRepository]) -> str | None:
-    """Repository URL + relative path with the dataset uuid before the extension (what ONE downloads)."""
+def data_url(record: FileRecord, repositories: dict[str, DataRepository], base_url: str = "") -> str | None:
+    """Repository URL + relative path with the dataset uuid before the extension (what ONE downloads).
+
+    The central S3 store has no URL of its own: the API serves its paths (``base_url``), answering each
+    with a redirect to a short-lived presigned GET.
+    """
     repository = repositories.get(record.data_repository)
-    if repository is None or not repository.data_url:
+    if repository is None:
+        return None
+    root = repository.data_url or (base_url if repository.name == aws.settings().s3_repository else "")
+    if not root:
         return None
     path = alf.parse_path(record.relative_path)
     remote = alf.FullPath(
@@ -284,7 +291,7 @@ def data_url(record: FileRecord, repositories: dict[str, DataRepository]) -> str
             path.dataset.filename.with_uuid(record.dataset), path.dataset.collection, path.dataset.revision
         ),
     )
-    return f"{repository.data_url.rstrip('/')}/{remote}"
+    return f"{root.rstrip('/')}/{remote}"
 
 
 def summary(dataset: Dataset, records: list[FileRecord], session: Session) -> dict[str, Any]:

@@ -138,7 +138,11 @@ def _row(item: Model) -> dict[str, Any]:
 def _by_keys(resource: Resource, lookups: list[Lookup]) -> list[Model] | None:
     """Records named by ``pk`` / ``id`` (what ONE sends) are fetched by key, never searched for."""
     for lookup in lookups:
-        if lookup.field not in (resource.key, "id") or lookup.operator not in ("exact", "in") or lookup.negate:
+        if (
+            lookup.field not in (resource.key, "id")
+            or lookup.operator not in ("exact", "in")
+            or lookup.negate
+        ):
             continue
         if resource.key != "id" and lookup.field == "id":
             continue

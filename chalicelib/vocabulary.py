@@ -7,7 +7,10 @@ such as raw SpikeGLX and rig files.
 
 from __future__ import annotations
 
-from chalicelib.models import DataFormat, DatasetType
+from pynamodb.exceptions import PutError
+
+from chalicelib.aws import settings
+from chalicelib.models import DataFormat, DataRepository, DatasetType
 from chalicelib.models.unique import UniqueKey
 
 DATA_FORMATS: dict[str, str] = {
@@ -100,3 +103,19 @@ def seed_vocabulary() -> tuple[int, int]:
             for item in items:
                 batch.save(item)
     return len(formats), len(types)
+
+
+def ensure_store_repository() -> bool:
+    """The central S3 repository every upload is registered in; True when it was created."""
+    current = settings()
+    repository = DataRepository(
+        name=current.s3_repository,
+        repository_type="S3",
+        globus_is_personal=False,
+        json={"bucket_name": current.data_bucket, "region": current.region},
+    )
+    try:
+        repository.save(condition=DataRepository.name.does_not_exist())
+    except PutError:
+        return False
+    return True

@@ -107,7 +107,7 @@ class LocalStack:
 
     def _prepare_data(self) -> None:
         from chalicelib.accounts import ensure_superuser
-        from chalicelib.vocabulary import seed_vocabulary
+        from chalicelib.vocabulary import ensure_store_repository, seed_vocabulary
         from onecloud import provision, snapshot
 
         provision.create_tables()
@@ -117,6 +117,7 @@ class LocalStack:
             snapshot.restore(self.options.state_dir)
         provision.notify_uploads(queue_arn)
         formats, types = seed_vocabulary()
+        ensure_store_repository()
         created = ensure_superuser(self.options.admin_user, self.options.admin_password)
         logger.info(
             "local data ready", new_formats=formats, new_dataset_types=types, superuser_created=created

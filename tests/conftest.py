@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterator
 
@@ -12,14 +13,17 @@ from pynamodb.connection.base import Connection
 from chalicelib import aws
 from chalicelib.config import Settings
 
-TEST_SETTINGS = Settings(
-    stage="test",
-    region="us-east-1",
-    table_prefix="onecloud-test-",
-    data_bucket="onecloud-test-data",
-    upload_queue="onecloud-test-uploads",
-    upload_dead_letter_queue="onecloud-test-uploads-dlq",
-)
+# The test stage's names, set before the app is imported: its event handlers name their queue at import.
+os.environ["ONECLOUD_STAGE"] = "test"
+for _name in (
+    "ONECLOUD_TABLE_PREFIX",
+    "ONECLOUD_DATA_BUCKET",
+    "ONECLOUD_UPLOAD_QUEUE",
+    "ONECLOUD_UPLOAD_DLQ",
+    "ONECLOUD_AWS_ENDPOINT",
+):
+    os.environ.pop(_name, None)
+TEST_SETTINGS = Settings.from_env().with_changes(region="us-east-1")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -140,9 +144,10 @@ def _seed_world() -> dict[str, str]:
     from chalicelib.accounts import create_user
     from chalicelib.auth import issue_token
     from chalicelib.models import DataRepository, Lab
-    from chalicelib.vocabulary import seed_vocabulary
+    from chalicelib.vocabulary import ensure_store_repository, seed_vocabulary
 
     seed_vocabulary()
+    ensure_store_repository()
     for lab in ("cortexlab", "churchlandlab"):
         DataRepository(
             name=f"{lab}_server", lab=lab, data_url=f"http://{lab}.example.org/data", globus_is_personal=True

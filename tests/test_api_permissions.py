@@ -6,6 +6,8 @@ Public user: reads only. Anonymous: 401 everywhere but the open endpoints.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app import app
@@ -93,7 +95,7 @@ def _url(path: str, world: dict) -> str:
 def test_anonymous_callers_are_refused_with_401(api, path, method):
     response = api.request(
         method.lower(),
-        path.replace("{key}", "x").replace("{nickname}", "x"),
+        re.sub(r"{\w+}", "x", path),
         user=None,
         json={} if method in WRITES else None,
     )
@@ -103,7 +105,17 @@ def test_anonymous_callers_are_refused_with_401(api, path, method):
 
 def test_every_route_is_covered_by_the_role_table():
     resources = {path.strip("/").split("/")[0] for path, _ in _routes()}
-    specials = {"health", "auth-token", "me", "register-file", "water-requirement", "api", ""}
+    specials = {
+        "health",
+        "auth-token",
+        "me",
+        "register-file",
+        "water-requirement",
+        "api",
+        "uploads",
+        "{lab}",
+        "",
+    }
     assert resources - specials == set(rest.REGISTRY)
 
 

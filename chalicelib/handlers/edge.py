@@ -92,12 +92,15 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def route(
-    blueprint: Blueprint, path: str, **options: Any
+    blueprint: Blueprint, path: str, *, openapi: dict[str, Any] | None = None, **options: Any
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``blueprint.route`` with errors mapped once (use this, not ``blueprint.route``)."""
+    """``blueprint.route`` with errors mapped once (use this, not ``blueprint.route``). ``openapi`` adds to
+    what /api/schema says of the route (a request body, query parameters); Chalice's ``name`` option
+    names views generated in a loop."""
 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
         wrapped = json_errors(view)
+        wrapped.openapi = openapi or {}
         blueprint.route(path, **options)(wrapped)
         return wrapped
 

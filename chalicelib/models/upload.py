@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.models.base import BaseModel, TableMeta, new_id, now
@@ -51,11 +51,19 @@ class UploadFile(BaseModel):
         table = "upload-files"
 
     key = UnicodeAttribute(hash_key=True)
-    upload_id = UnicodeAttribute(default="")
-    lab = UnicodeAttribute(default="")
+    upload_id = UnicodeAttribute(null=True)  # none for objects written without an intent (jobs)
+    lab = UnicodeAttribute(null=True)
+    session = UnicodeAttribute(null=True)
+    path = UnicodeAttribute(null=True)  # relative to the session folder, as the client named it
     status = UnicodeAttribute(default="pending")
     reason = UnicodeAttribute(null=True)
     size = NumberAttribute(null=True)
     md5 = UnicodeAttribute(null=True)
     dataset = UnicodeAttribute(null=True)
+    multipart_id = UnicodeAttribute(null=True)  # the S3 UploadId of a multipart upload
+    part_size = NumberAttribute(null=True)
+    part_md5s = JSONAttribute(null=True)  # part number (as text) -> md5 the client declared for it
     updated = UnicodeAttribute(default=now)
+
+    by_upload = UploadFilesByUpload()
+    by_lab_status = UploadFilesByLabStatus()

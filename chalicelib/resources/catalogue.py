@@ -133,7 +133,7 @@ def _file_json(record: FileRecord, repositories: dict[str, DataRepository], ctx:
         "data_repository": record.data_repository,
         "relative_path": record.relative_path,
         "exists": record.exists,
-        "data_url": data_url(record, repositories) if record.exists else None,
+        "data_url": data_url(record, repositories, ctx.base_url) if record.exists else None,
     }
 
 
