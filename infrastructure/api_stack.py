@@ -71,6 +71,17 @@ class ApiStack(Stack):
             self._give(function, role)
         if stage.tracing:
             self.chalice.get_resource("RestAPI").add_property_override("TracingEnabled", True)
+        self._report_batch_item_failures()
+
+    def _report_batch_item_failures(self) -> None:
+        """The registration handler answers which messages failed; Lambda only acts on that (retrying just
+        those) when the event source says so, which Chalice cannot express."""
+        function = self._functions().get(to_cfn_resource_name(REGISTRATION_HANDLER))
+        if function is not None:
+            event = to_cfn_resource_name(f"{REGISTRATION_HANDLER}-sqs-event-source")
+            function.add_property_override(
+                f"Events.{event}.Properties.FunctionResponseTypes", ["ReportBatchItemFailures"]
+            )
 
     def _functions(self) -> dict[str, CfnResource]:
         return {

@@ -341,6 +341,8 @@ def test_the_registration_function_reads_the_upload_queue_the_data_stack_creates
                     assert name == load_stage(stage).settings.upload_queue
                     # Lambda requires the queue to hide a message at least as long as the function runs.
                     assert queues[name]["VisibilityTimeout"] >= function["Properties"]["Timeout"]
+                    # one failed message is retried alone, not with the rest of its batch
+                    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
 def test_the_stand_in_app_wires_batch_events_and_the_cache_schedule(templates):
