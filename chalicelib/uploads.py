@@ -14,10 +14,13 @@ import re
 import uuid
 from typing import Any
 
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import PutError
+
 from chalicelib import alf, storage
 from chalicelib.auth import Principal
 from chalicelib.aws import settings
-from chalicelib.errors import BadRequest, NotFound, OnecloudError, PermissionDenied
+from chalicelib.errors import BadRequest, NotFound, PermissionDenied
 from chalicelib.models import Dataset, FileRecord, Lab, Session, Upload, UploadFile
 from chalicelib.models.base import now
 from chalicelib.observability import logger
@@ -75,7 +78,8 @@ def _file_entry(raw: Any) -> tuple[str, alf.DatasetPath, int, str]:
 
 def create_upload(principal: Principal | None, body: Any) -> dict[str, Any]:
     """An intent for the files of one session: per file a URL, a multipart plan, 'registered' when the
-    same content is already there, or 'invalid' with the reason (valid files still get their URLs)."""
+    same content is already there, 'uploaded' when it is in the bucket awaiting registration, or
+    'invalid' with the reason (valid files still get their URLs)."""
     principal = require_read(principal)
     if not isinstance(body, dict) or not isinstance(body.get("files"), list) or not body["files"]:
         raise BadRequest("files: a non-empty list of {path, size, md5} is required")
@@ -147,13 +151,23 @@ def _plan(upload: Upload, session: Session, path: str, spec: FileSpec) -> dict[s
     if spec.size <= current.multipart_threshold:
         record.save()
         return {**answer, **storage.presign_put(key, spec.hash, spec.size, current.upload_url_seconds)}
-    resumable = (
+    resumable = bool(
         previous is not None
         and previous.status == "pending"
         and previous.multipart_id
         and previous.md5 == spec.hash
         and previous.size == spec.size
     )
+    done: dict[int, str] = {}
+    if resumable:
+        try:
+            done = storage.uploaded_parts(key, previous.multipart_id)
+        except ClientError as error:  # completed (its event is on the way) or aborted
+            if error.response["Error"]["Code"] != "NoSuchUpload":
+                raise
+            if _assembled(previous):
+                return {**answer, "status": "uploaded"}  # nothing to send: registration follows
+            resumable = False
     if resumable:
         record.multipart_id, record.part_size = previous.multipart_id, previous.part_size
         record.part_md5s = previous.part_md5s
@@ -163,7 +177,6 @@ def _plan(upload: Upload, session: Session, path: str, spec: FileSpec) -> dict[s
         record.part_md5s = {}
     record.save()
     part_size = int(record.part_size)
-    done = storage.uploaded_parts(key, record.multipart_id) if resumable else {}
     declared = record.part_md5s or {}
     return {
         **answer,
@@ -172,6 +185,16 @@ def _plan(upload: Upload, session: Session, path: str, spec: FileSpec) -> dict[s
         "parts": -(-spec.size // part_size),
         "uploaded": sorted(n for n, etag in done.items() if declared.get(str(n)) == etag),
     }
+
+
+def _assembled(record: UploadFile) -> bool:
+    """Whether the bucket already holds the multipart object ``record`` planned (its parts' ETag)."""
+    declared = record.part_md5s or {}
+    try:
+        etag = storage.head(record.key)["ETag"].strip('"')
+    except ClientError:
+        return False
+    return etag == storage.multipart_etag([declared[str(n)] for n in sorted(map(int, declared))])
 
 
 def _intent(upload_id: str, principal: Principal | None) -> Upload:
@@ -316,10 +339,6 @@ def files_with_status(principal: Principal | None, status: str, lab: str | None)
     ]
 
 
-class Rejected(OnecloudError):
-    """An object that cannot be registered: it stays in the bucket and is listed with this reason."""
-
-
 def register_object(key: str, size: int, etag: str, vocabulary: Vocabulary) -> UploadFile:
     """Register the object S3 announced (idempotent: S3 may announce it twice); reject it with the
     reason when its name, session, type, size or checksum is wrong."""
@@ -327,17 +346,42 @@ def register_object(key: str, size: int, etag: str, vocabulary: Vocabulary) -> U
     try:
         record = UploadFile.get(key)
     except UploadFile.DoesNotExist:
-        record = UploadFile(key=key, lab=key.split("/", 1)[0], size=size, md5=None if "-" in etag else etag)
+        lab = key.split("/", 1)[0] if "/" in key else None
+        record = UploadFile(key=key, lab=lab or None, size=size, md5=None if "-" in etag else etag)
     try:
         dataset_id = _register(key, size, etag, record, vocabulary)
     except BadRequest as error:
         logger.info("upload rejected", key=key, reason=error.detail)
-        record.status, record.reason, record.updated = "rejected", error.detail, now()
-        record.save()
-        return record
-    record.status, record.reason, record.dataset, record.updated = "registered", None, dataset_id, now()
-    record.save()
+        record.status, record.reason, record.dataset = "rejected", error.detail, None
+    else:
+        record.status, record.reason, record.dataset = "registered", None, dataset_id
+    record.updated = now()
+    _write_back(record)
     return record
+
+
+def _write_back(record: UploadFile) -> None:
+    """Save the outcome unless a newer intent took the key meanwhile; that intent is told too when it
+    declared the same content."""
+    owner = (
+        UploadFile.upload_id == record.upload_id
+        if record.upload_id
+        else UploadFile.upload_id.does_not_exist()
+    )
+    try:
+        record.save(condition=UploadFile.key.does_not_exist() | owner)
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        newer = UploadFile.get(record.key)
+        if record.status == "registered" and newer.md5 == record.md5 and newer.size == record.size:
+            newer.update(
+                actions=[
+                    UploadFile.status.set("registered"),
+                    UploadFile.dataset.set(record.dataset),
+                    UploadFile.updated.set(now()),
+                ]
+            )
 
 
 def _register(key: str, size: int, etag: str, record: UploadFile, vocabulary: Vocabulary) -> str:

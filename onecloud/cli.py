@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -44,6 +46,73 @@ def user_add(
         username, password, email=email, labs=labs, is_superuser=superuser, is_public_user=is_public_user
     )
     click.echo(f"created user {username}")
+
+
+URL_HELP = "The onecloud API (default: $ONECLOUD_URL, else http://127.0.0.1:8000)."
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@cli.command()
+@click.option("--url", help=URL_HELP)
+@click.option("--username", envvar="ONECLOUD_USERNAME", prompt=True, help="Default: $ONECLOUD_USERNAME.")
+def login(url: str | None, username: str) -> None:
+    """Log in to the API and keep the token for upload (in $XDG_CONFIG_HOME/onecloud, by default
+    ~/.config/onecloud, readable by you alone)."""
+    from onecloud.client import Api, ApiError, api_url, save_token
+
+    api = Api(api_url(url))
+    password = click.prompt("Password", hide_input=True)
+    try:
+        path = save_token(api.url, api.log_in(username, password))
+    except ApiError as error:
+        _fail(str(error), 2)
+    click.echo(f"logged in to {api.url} as {username} (token saved in {path})")
+
+
+@cli.command("upload")
+@click.argument("session_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--lab", required=True, help="The lab the session belongs to.")
+@click.option("--subject", help="Subject nickname (default: read from SESSION_DIR).")
+@click.option("--date", help="Session date YYYY-MM-DD (default: read from SESSION_DIR).")
+@click.option("--number", help="Session number (default: read from SESSION_DIR).")
+@click.option("--url", help=URL_HELP)
+@click.option("--jobs", default=4, show_default=True, type=click.IntRange(1, 64), help="Parallel transfers.")
+@click.option(
+    "--timeout",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds to wait for the files to be registered once sent.",
+)
+def upload_command(
+    session_dir: Path,
+    lab: str,
+    subject: str | None,
+    date: str | None,
+    number: str | None,
+    url: str | None,
+    jobs: int,
+    timeout: float,
+) -> None:
+    """Upload the ALF datasets of a session folder (.../subject/YYYY-MM-DD/NNN) and wait for their
+    registration. Exits 0 when every file is registered, 1 when any is not, 2 when it cannot start."""
+    from onecloud import upload
+    from onecloud.client import ApiError, api_url, authenticated
+
+    try:
+        session = upload.session_path(session_dir, lab, subject, date, number)
+        api = authenticated(api_url(url), connections=jobs)
+        outcomes = upload.upload_session(api, session_dir, session, jobs=jobs, timeout=timeout)
+    except upload.ProtectedDatasets as error:
+        _fail(str(error), 1)
+    except (ApiError, upload.UploadError) as error:
+        _fail(str(error), 2)
+    click.echo(upload.summary(outcomes))
+    sys.exit(0 if all(o.status == "registered" for o in outcomes) else 1)
 
 
 def main() -> None:

@@ -119,6 +119,13 @@ def test_an_object_with_a_bad_name_is_rejected_and_kept(api, session):
     assert storage.head(key)["ContentLength"] == 1
 
 
+def test_an_object_outside_any_session_folder_is_rejected_and_listed(api, session):
+    aws.client("s3").put_object(Bucket=aws.settings().data_bucket, Key="cortexlab/notes.txt", Body=b"x")
+    deliver()
+    (rejected,) = api.get("/uploads?status=rejected&lab=cortexlab").json_body["results"]
+    assert rejected["key"] == "cortexlab/notes.txt" and "ALF" in rejected["reason"]
+
+
 def test_an_object_written_by_a_job_without_intent_is_registered(api, session):
     key = f"{SESSION}/alf/probe00/spikes.clusters.npy"
     aws.client("s3").put_object(Bucket=aws.settings().data_bucket, Key=key, Body=b"clusters")
@@ -210,6 +217,9 @@ def test_a_large_file_goes_in_parts_and_an_interrupted_upload_resumes(api, sessi
     assert again["files"][0]["uploaded"] == [1]  # resumed: part 1 is not sent again
     send(again["id"], [2, 3])
     assert api.post(f"/uploads/{again['id']}/complete", {"path": plan["path"]}).status_code == 200
+    # asked again before the S3 event arrived (the user pressed Ctrl-C while waiting): a fresh plan
+    third = intent(api, ("raw_ephys_data/probe00/_spikeglx_ephysData_g0_t0.imec0.ap.cbin", data))
+    assert third.status_code == 201 and third.json_body["files"][0]["status"] == "uploaded"  # nothing to send
     deliver()
     assert files_of(api, again["id"])[plan["path"]]["status"] == "registered"
     (dataset,) = api.get(f"/datasets?session={session['id']}").json_body["results"]
