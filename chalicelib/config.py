@@ -30,6 +30,15 @@ class Settings:
     multipart_threshold: int = 64 * 2**20
     max_upload_bytes: int = 5 * 2**40
     s3_repository: str = "s3"
+    cpu_job_queue: str = "onecloud-dev-cpu"
+    gpu_job_queue: str = "onecloud-dev-gpu"
+    compress_job_definition: str = "onecloud-dev-compress"
+    sort_job_definition: str = "onecloud-dev-sort"
+    sorter: str = "tridesclous2"
+    raw_policy: str = "keep"  # or "archive": tag raw .bin for cheaper storage once its .cbin is registered
+    lease_seconds: int = 3600
+    job_log_group: str = "/onecloud/dev/batch"
+    max_attempts: int = 3
 
     @property
     def backend(self) -> str:
@@ -54,6 +63,15 @@ class Settings:
             multipart_threshold=int(env.get("ONECLOUD_MULTIPART_THRESHOLD", 64 * 2**20)),
             max_upload_bytes=int(env.get("ONECLOUD_MAX_UPLOAD_BYTES", 5 * 2**40)),
             s3_repository=env.get("ONECLOUD_S3_REPOSITORY", "s3"),
+            cpu_job_queue=env.get("ONECLOUD_CPU_JOB_QUEUE", f"onecloud-{stage}-cpu"),
+            gpu_job_queue=env.get("ONECLOUD_GPU_JOB_QUEUE", f"onecloud-{stage}-gpu"),
+            compress_job_definition=env.get("ONECLOUD_COMPRESS_JOB_DEFINITION", f"onecloud-{stage}-compress"),
+            sort_job_definition=env.get("ONECLOUD_SORT_JOB_DEFINITION", f"onecloud-{stage}-sort"),
+            sorter=env.get("ONECLOUD_SORTER", "tridesclous2"),
+            raw_policy=env.get("ONECLOUD_RAW_POLICY", "keep"),
+            lease_seconds=int(env.get("ONECLOUD_LEASE_SECONDS", 3600)),
+            job_log_group=env.get("ONECLOUD_JOB_LOG_GROUP", f"/onecloud/{stage}/batch"),
+            max_attempts=int(env.get("ONECLOUD_MAX_ATTEMPTS", 3)),
         )
 
     def with_changes(self, **changes: object) -> Settings:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from aws_cdk import CfnResource, Stack
+from aws_cdk import ArnFormat, CfnResource, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from chalice.cdk import Chalice
@@ -163,6 +163,18 @@ class ApiStack(Stack):
                 actions=list(permissions.TABLE_WRITE), resources=permissions.table(self, stage, "tasks")
             ),
             permissions.submit_jobs(self, stage),
+            # the tail of a finished job's log goes into its task
+            iam.PolicyStatement(
+                actions=["logs:GetLogEvents"],
+                resources=[
+                    Stack.of(self).format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name=f"{stage.batch.job_log_group}:log-stream:*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            ),
         ]
 
     def _cache_export(self) -> list[iam.PolicyStatement]:

@@ -35,9 +35,9 @@ class JobShape:
 
 # Compression streams chunk by chunk (a few hundred MB at most): one job fills a c5.xlarge (4 vCPUs, 8 GiB)
 # with room left for the ECS agent.
-COMPRESS = JobShape(module="compress", vcpus=4, memory_gib=6, timeout=Duration.hours(4))
+COMPRESS = JobShape(module="ephys_compress", vcpus=4, memory_gib=6, timeout=Duration.hours(4))
 # One g4dn.2xlarge (8 vCPUs, 32 GiB, one T4): the memory leaves room for the ECS agent.
-SORT = JobShape(module="sort", vcpus=8, memory_gib=30, gpus=1, timeout=Duration.hours(12))
+SORT = JobShape(module="spike_sorting", vcpus=8, memory_gib=30, gpus=1, timeout=Duration.hours(12))
 
 CPU_INSTANCE_CLASSES = [
     ec2.InstanceClass.C5,
@@ -83,7 +83,7 @@ class ComputeStack(Stack):
         job_logs = logs.LogGroup(
             self,
             "JobLogs",
-            log_group_name=f"/{stage.app_name}/{stage.name}/batch",
+            log_group_name=stage.batch.job_log_group,
             retention=stage.log_retention,
             removal_policy=stage.removal_policy,
         )

@@ -516,7 +516,7 @@ def outcome(
     if answer["status"] == "invalid":
         return Outcome(file.path, file.size, "invalid", answer["reason"])
     if answer["status"] == "uploaded":
-        return Outcome(file.path, file.size, "uploaded", "already in the store; registration pending, run again")
+        return Outcome(file.path, file.size, "uploaded", "in the store, registration pending")
     if failure is not None:
         return Outcome(file.path, file.size, "failed", failure)
     status = reported.get("status", "pending")
