@@ -11,6 +11,7 @@ from chalicelib.handlers import (
     registration,
     rest,
     schema,
+    tasks,
     uploads,
 )
 
@@ -22,6 +23,7 @@ for blueprint in (
     registration.bp,
     husbandry.bp,
     uploads.bp,
+    tasks.bp,
     events.bp,
     schema.bp,
     downloads.bp,

@@ -138,6 +138,21 @@ def protection_details(
     return details if blocked else None
 
 
+def check_protection(
+    session: Session,
+    specs: Sequence[FileSpec],
+    sent_names: Sequence[str],
+    vocabulary: Vocabulary | None = None,
+) -> dict[str, Dataset]:
+    """The session's datasets by identity, after refusing (403) files that would overwrite protected ones."""
+    protected_tags = (vocabulary or Vocabulary()).protected_tags
+    existing = {d.relative_path: d for d in Dataset.by_session.query(session.id)}
+    details = protection_details(specs, sent_names, existing, protected_tags)
+    if details is not None:
+        raise Protected(details)
+    return existing
+
+
 def register_files(
     *,
     session: Session,
@@ -157,10 +172,7 @@ def register_files(
         for spec in specs
     ]
     repositories = repositories_for(session.lab, repository, server_only=server_only)
-    existing = {d.relative_path: d for d in Dataset.by_session.query(session.id)}
-    details = protection_details(specs, sent_names, existing, vocabulary.protected_tags)
-    if details is not None:
-        raise Protected(details)
+    existing = check_protection(session, specs, sent_names, vocabulary)
     records = {(r.dataset, r.data_repository): r for r in FileRecord.by_session.query(session.id)}
     for revision in {spec.path.revision for spec in specs if spec.path.revision}:
         _ensure_revision(revision)

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import PutError
 
-from chalicelib import alf, storage
+from chalicelib import alf, pipeline, storage
 from chalicelib.auth import Principal
 from chalicelib.aws import settings
 from chalicelib.errors import BadRequest, NotFound, PermissionDenied
@@ -417,6 +417,8 @@ def _register(key: str, size: int, etag: str, record: UploadFile, vocabulary: Vo
         )
     except Protected:
         raise BadRequest("the dataset is protected: upload into a new revision") from None
+    if pipeline.may_start(path.dataset) and pipeline.tasks_for(session, Dataset.get(summary["id"])):
+        pipeline.dispatch(session.id)
     return summary["id"]
 
 

@@ -1,4 +1,5 @@
-"""The standard vocabulary every onecloud database starts with: data formats and dataset types.
+"""The standard vocabulary every onecloud database starts with: data formats, dataset types and the water
+types rigs record (ONE's default is "Water").
 
 Dataset types follow IBL's Alyx: a blank ``filename_pattern`` means "the file's object.attribute is the
 type's name"; a pattern (lowercase fnmatch) names files whose object.attribute differ from the type name,
@@ -10,7 +11,7 @@ from __future__ import annotations
 from pynamodb.exceptions import PutError
 
 from chalicelib.aws import settings
-from chalicelib.models import DataFormat, DataRepository, DatasetType
+from chalicelib.models import DataFormat, DataRepository, DatasetType, WaterType
 from chalicelib.models.unique import UniqueKey
 
 DATA_FORMATS: dict[str, str] = {
@@ -79,6 +80,9 @@ _BY_PATTERN: dict[str, tuple[str, str]] = {
 }
 
 
+WATER_TYPES = ("Water", "Hydrogel", "Water 10% Sucrose", "Water 2% Citric Acid", "Water 15% Sucrose")
+
+
 def seed_vocabulary() -> tuple[int, int]:
     """Add the standard formats and dataset types that are missing; returns how many of each were added.
 
@@ -98,7 +102,14 @@ def seed_vocabulary() -> tuple[int, int]:
     ]
     types = [t for t in types if t.name not in present_types]
     guards = [UniqueKey(key=key, owner=t.name) for t in types for key in t.unique_keys]
-    for model, items in ((DataFormat, formats), (DatasetType, types), (UniqueKey, guards)):
+    present_water = {w.name for w in WaterType.scan()}
+    water = [WaterType(name=name) for name in WATER_TYPES if name not in present_water]
+    for model, items in (
+        (DataFormat, formats),
+        (DatasetType, types),
+        (UniqueKey, guards),
+        (WaterType, water),
+    ):
         with model.batch_write() as batch:
             for item in items:
                 batch.save(item)

@@ -55,8 +55,53 @@ def notify_uploads(queue_arn: str) -> None:
     )
 
 
-def provision() -> None:
-    """Everything but the notification (so restoring a snapshot does not re-announce old objects)."""
-    create_tables()
-    create_bucket()
-    create_queues()
+JOBS = {"compress": ("batch.ephys_compress", 4, 6144), "sort": ("batch.spike_sorting", 8, 30720)}
+
+
+def create_batch() -> None:
+    """Job queues and job definitions named as in a deployment (the local runner runs their jobs)."""
+    settings, batch, iam = aws.settings(), aws.client("batch"), aws.client("iam")
+    try:
+        role = iam.get_role(RoleName="onecloud-batch")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_role(RoleName="onecloud-batch", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    environments = batch.describe_compute_environments(computeEnvironments=["onecloud-local"])
+    if not environments["computeEnvironments"]:
+        batch.create_compute_environment(
+            computeEnvironmentName="onecloud-local", type="UNMANAGED", state="ENABLED", serviceRole=role
+        )
+    existing = {q["jobQueueName"] for q in batch.describe_job_queues()["jobQueues"]}
+    for queue in (settings.cpu_job_queue, settings.gpu_job_queue):
+        if queue not in existing:
+            batch.create_job_queue(
+                jobQueueName=queue,
+                state="ENABLED",
+                priority=1,
+                computeEnvironmentOrder=[{"order": 1, "computeEnvironment": "onecloud-local"}],
+            )
+    for job, definition in (
+        ("compress", settings.compress_job_definition),
+        ("sort", settings.sort_job_definition),
+    ):
+        module, vcpus, memory = JOBS[job]
+        batch.register_job_definition(
+            jobDefinitionName=definition,
+            type="container",
+            parameters={"task_id": ""},
+            containerProperties={
+                "image": "onecloud-batch:local",
+                "vcpus": vcpus,
+                "memory": memory,
+                "command": ["python", "-m", module, "Ref::task_id"],
+            },
+            retryStrategy={
+                "attempts": 3,
+                "evaluateOnExit": [
+                    {"onStatusReason": "Host EC2*", "action": "RETRY"},
+                    {"onReason": "*", "action": "EXIT"},
+                ],
+            },
+        )
+    logs = aws.client("logs")
+    if not logs.describe_log_groups(logGroupNamePrefix=settings.job_log_group)["logGroups"]:
+        logs.create_log_group(logGroupName=settings.job_log_group)

@@ -15,6 +15,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import requests
+
 from chalicelib import aws
 from chalicelib.config import LOCAL_CREDENTIALS, Settings
 from chalicelib.errors import BadRequest
@@ -74,6 +76,7 @@ class LocalStack:
         self._api = None
         self._api_thread: threading.Thread | None = None
         self._pump = None
+        self._runner = None
         self._stop = threading.Event()
         self._snapshots: threading.Thread | None = None
 
@@ -110,8 +113,12 @@ class LocalStack:
         from chalicelib.vocabulary import ensure_store_repository, seed_vocabulary
         from onecloud import provision, snapshot
 
+        requests.post(
+            f"{self.options.aws_endpoint}/moto-api/config", json={"batch": {"use_docker": False}}, timeout=10
+        )  # the job runner below runs Batch jobs, not moto's docker backend
         provision.create_tables()
         provision.create_bucket()
+        provision.create_batch()
         queue_arn = provision.create_queues()
         if self.options.state_dir:
             snapshot.restore(self.options.state_dir)
@@ -135,9 +142,12 @@ class LocalStack:
 
     def _start_pump(self) -> None:
         from onecloud.pump import EventPump
+        from onecloud.runner import JobRunner
 
         self._pump = EventPump(self._app)
         self._pump.start()
+        self._runner = JobRunner(self._app)
+        self._runner.start()
 
     def _snapshot_loop(self) -> None:
         while not self._stop.wait(SNAPSHOT_SECONDS):
@@ -154,6 +164,8 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._runner:
+            self._runner.stop()
         if self._pump:
             self._pump.stop()
         if self._api:
@@ -170,7 +182,8 @@ class LocalStack:
         lines = [
             "onecloud local stack is up",
             f"  API          {options.api_url}  (health: {options.api_url}/health)",
-            f"  AWS (moto)   {options.aws_endpoint}  (DynamoDB, S3, SQS)",
+            f"  AWS (moto)   {options.aws_endpoint}  (DynamoDB, S3, SQS, Batch, Logs)",
+            "  jobs         run here as subprocesses by the local job runner",
             f"  data bucket  s3://{aws.settings().data_bucket}",
             f"  state        {options.state_dir or 'in memory only (set ONECLOUD_STATE_DIR to keep it)'}",
             f"  superuser    {options.admin_user}",

@@ -46,10 +46,11 @@ def _moto() -> Iterator[Settings]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AWS_ACCESS_KEY_ID", "testing")
         env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        with mock_aws():
+        with mock_aws(config={"batch": {"use_docker": False}}):
             aws.configure(TEST_SETTINGS)
             provision.create_tables()
             provision.create_bucket()
+            provision.create_batch()
             provision.notify_uploads(provision.create_queues())
             yield TEST_SETTINGS
     aws.configure(Settings.from_env())

@@ -130,3 +130,14 @@ def test_a_lab_server_file_record_can_be_registered_as_not_yet_existing(api, ses
 def test_an_unknown_repository_or_user_is_a_400(api, session):
     assert "repository" in register(api, "alf/spikes.times.npy", name="nowhere").json_body["detail"]
     assert "created_by" in register(api, "alf/spikes.times.npy", created_by="ghost").json_body["detail"]
+
+
+def test_one_can_ask_whether_files_are_protected_before_registering(api, session):
+    body = {"path": "KS023/2024-01-31/001", "labs": "cortexlab", "filenames": ["alf/spikes.times.npy"]}
+    assert api.request("get", "/check-protected", json=body, user="alice").status_code == 200
+    api.post("/tags", {"name": "frozen", "protected": True})
+    dataset = register(api, "alf/spikes.times.npy").json_body[0]
+    api.patch(f"/datasets/{dataset['id']}", {"tags": ["frozen"]})
+    refused = api.request("get", "/check-protected", json=body, user="alice")
+    assert refused.status_code == 403
+    assert refused.json_body["details"] == [{"alf/spikes.times.npy": [{"": True}]}]

@@ -1,4 +1,5 @@
-"""Event handlers: S3 ObjectCreated notifications (through SQS) register every uploaded object."""
+"""Event handlers: S3 ObjectCreated notifications (through SQS) register every uploaded object; AWS Batch
+job state changes (through EventBridge) move pipeline tasks along."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from chalice import Blueprint
-from chalice.app import SQSEvent
+from chalice.app import CloudWatchEvent, SQSEvent
 
+from chalicelib import pipeline
 from chalicelib.aws import settings
 from chalicelib.observability import logger
 from chalicelib.registration import Vocabulary
@@ -51,3 +53,11 @@ def register_uploads(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
             logger.exception("upload event failed; it will be retried", message_id=raw["messageId"])
             failures.append({"itemIdentifier": raw["messageId"]})
     return {"batchItemFailures": failures}
+
+
+@bp.on_cw_event({"source": ["aws.batch"], "detail-type": ["Batch Job State Change"]})
+def update_task_status(event: CloudWatchEvent) -> None:
+    """Started, Complete (then the tasks it unblocks are submitted) or Errored with the job's log."""
+    task = pipeline.on_job_state(event.detail)
+    if task is not None:
+        logger.info("task status", task=task.name, status=task.status, job=event.detail.get("jobId"))

@@ -36,3 +36,15 @@ def register_file() -> Response:
         server_only=request.server_only,
     )
     return json_response(records, status=201)
+
+
+@route(bp, "/check-protected", methods=["GET", "POST"], content_types=["application/json"])
+def check_protected() -> Response:
+    """Whether registering these files would overwrite protected datasets (what ONE's
+    RegistrationClient.check_protected_files asks): 200 when none would, else the register-file 403."""
+    ctx = context(bp.current_request)
+    require_read(ctx.principal)
+    request = registration.parse_register_request(body(bp.current_request))
+    session = registration.find_session_for(request.path, request.labs)
+    registration.check_protection(session, request.specs, request.filenames)
+    return json_response({"status_code": 200, "details": "None of the datasets are protected"})

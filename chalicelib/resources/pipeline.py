@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib import pipeline
 from chalicelib.fields import Field
 from chalicelib.models import Task
 from chalicelib.models.task import STATUSES
@@ -17,6 +18,20 @@ def _task_build(data: dict[str, Any], ctx: Context) -> Task:
     return Task(lab=session.lab, **data)
 
 
+def _task_change(task: Task, data: dict[str, Any], ctx: Context) -> None:
+    for name, value in data.items():
+        if name != "status":
+            setattr(task, name, value)
+    if data.get("status"):
+        pipeline.change_status(task, data["status"])
+
+
+def _task_saved(task: Task, data: dict[str, Any]) -> None:
+    """A restarted task is submitted again; a finished one releases the tasks waiting for it."""
+    if data.get("status") in ("Waiting", *pipeline.DONE):
+        pipeline.dispatch(task.session)
+
+
 def _candidates(query: dict[str, str]) -> Any:
     if "session" in query:
         return Task.by_session.query(query["session"])
@@ -26,7 +41,7 @@ def _candidates(query: dict[str, str]) -> Any:
     return None
 
 
-register(
+TASKS = register(
     Resource(
         name="tasks",
         singular="task",
@@ -63,6 +78,8 @@ register(
             exact("graph"),
         ),
         build=_task_build,
+        change=_task_change,
+        after_save=_task_saved,
         candidates=_candidates,
         ordering=lambda task: (task.session, task.level, task.priority, task.name),
     )

@@ -1,0 +1,48 @@
+"""``POST /tasks/<id>/claim``: a lab server takes a Waiting task, atomically, with a lease."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import pipeline
+from chalicelib.errors import BadRequest
+from chalicelib.handlers.edge import body, context, route
+from chalicelib.permissions import require_write
+from chalicelib.resources.pipeline import TASKS
+
+bp = Blueprint(__name__)
+_CLAIM = {
+    "type": "object",
+    "properties": {
+        "worker": {"type": "string", "description": "who runs it (defaults to the caller)"},
+        "lease_seconds": {
+            "type": "integer",
+            "minimum": 60,
+            "description": "how long before another may take over",
+        },
+    },
+}
+
+
+@route(
+    bp,
+    "/tasks/{key}/claim",
+    methods=["POST"],
+    content_types=["application/json"],
+    openapi={"body": _CLAIM, "body_name": "task-claim"},
+)
+def claim_task(key: str) -> dict:
+    """Start the task for this worker if it is Waiting and unclaimed (or its last lease ran out); 409 when
+    another worker has it. Report the outcome with PATCH /tasks/<id> (status, log, time_elapsed_secs)."""
+    request = bp.current_request
+    ctx = context(request)
+    task = TASKS.lookup(key)
+    principal = require_write(ctx.principal, what="task", lab=task.lab, lab_scoped=True)
+    data = body(request)
+    if not isinstance(data, dict):
+        raise BadRequest("the request body must be a JSON object")
+    worker, lease = data.get("worker") or principal.username, data.get("lease_seconds")
+    if not isinstance(worker, str) or (lease is not None and (not isinstance(lease, int) or lease < 60)):
+        raise BadRequest("worker must be a name and lease_seconds a whole number of at least 60")
+    pipeline.claim(task, worker, start=True, lease_seconds=lease)
+    return TASKS.serialize([TASKS.lookup(key)], ctx)[0]

@@ -1,0 +1,158 @@
+"""The local job runner: what AWS Batch does for the local stack.
+
+It picks up the jobs the app submitted to (moto's) Batch, runs each job definition's command as a
+subprocess of this machine, with the job's parameters substituted as Batch does, writes the output to
+the job's log stream, and delivers the same "Batch Job State Change" events EventBridge would to the
+app's ``@app.on_cw_event`` handler. Jobs run one at a time.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from typing import Any
+
+from chalice import Chalice
+from chalice.app import CloudWatchEventConfig
+
+from chalicelib import aws
+from chalicelib.observability import logger
+from onecloud.pump import LambdaContext
+
+STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
+
+
+def _millis() -> int:
+    return int(time.time() * 1000)
+
+
+class JobRunner:
+    def __init__(self, app: Chalice, poll_seconds: float = 1.0) -> None:
+        self.app = app
+        self.poll_seconds = poll_seconds
+        self.seen: set[str] = set()
+        self._process: subprocess.Popen | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def handlers(self) -> list[str]:
+        return [
+            config.name
+            for config in self.app.event_sources
+            if isinstance(config, CloudWatchEventConfig)
+            and "aws.batch" in config.event_pattern.get("source", [])
+        ]
+
+    def new_jobs(self) -> list[dict[str, Any]]:
+        batch, settings, found = aws.client("batch"), aws.settings(), []
+        for queue in (settings.cpu_job_queue, settings.gpu_job_queue):
+            for status in STATUSES:
+                for job in batch.list_jobs(jobQueue=queue, jobStatus=status)["jobSummaryList"]:
+                    if job["jobId"] not in self.seen:
+                        self.seen.add(job["jobId"])
+                        found.append(job)
+        return found
+
+    def run_pending(self) -> int:
+        """Run every job submitted since the last call; returns how many ran."""
+        jobs = self.new_jobs()
+        for job in jobs:
+            self.run(job["jobId"])
+        return len(jobs)
+
+    def run(self, job_id: str) -> None:
+        batch = aws.client("batch")
+        job = batch.describe_jobs(jobs=[job_id])["jobs"][0]
+        definition = batch.describe_job_definitions(jobDefinitions=[job["jobDefinition"]])["jobDefinitions"][
+            0
+        ]
+        parameters = {**definition.get("parameters", {}), **job.get("parameters", {})}
+        command = [
+            parameters.get(part[5:], part) if part.startswith("Ref::") else part
+            for part in definition["containerProperties"]["command"]
+        ]
+        command = [sys.executable if part == "python" else part for part in command]
+        stream = f"{definition['jobDefinitionName']}/default/{job_id}"
+        base = {
+            "jobName": job["jobName"],
+            "jobId": job_id,
+            "jobQueue": job["jobQueue"],
+            "jobDefinition": job["jobDefinition"],
+            "parameters": job.get("parameters", {}),
+            "attempts": [],
+        }
+        started = _millis()
+        self.emit({**base, "status": "RUNNING", "startedAt": started, "container": {"logStreamName": stream}})
+        logger.info("job started", job=job_id, command=" ".join(command))
+        self._process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ)
+        )
+        output, _ = self._process.communicate()
+        returncode, self._process = self._process.returncode, None
+        self.write_log(stream, output.splitlines())
+        succeeded = returncode == 0
+        self.emit(
+            {
+                **base,
+                "status": "SUCCEEDED" if succeeded else "FAILED",
+                "statusReason": "Essential container in task exited",
+                "startedAt": started,
+                "stoppedAt": _millis(),
+                "container": {"exitCode": returncode, "logStreamName": stream},
+            }
+        )
+        logger.info("job finished", job=job_id, exit_code=returncode)
+
+    def write_log(self, stream: str, lines: list[str]) -> None:
+        logs, group = aws.client("logs"), aws.settings().job_log_group
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        now = _millis()
+        for start in range(0, len(lines), 1000):
+            batch = [{"timestamp": now, "message": line} for line in lines[start : start + 1000] if line]
+            if batch:
+                logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch)
+
+    def emit(self, detail: dict[str, Any]) -> None:
+        settings = aws.settings()
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Batch Job State Change",
+            "source": "aws.batch",
+            "account": "000000000000",
+            "time": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": settings.region,
+            "resources": [detail["jobId"]],
+            "detail": detail,
+        }
+        for name in self.handlers():
+            self.app.handler_map[name](event, LambdaContext(name))
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="job-runner", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.run_pending()
+            except Exception:
+                logger.exception("job runner error")
+
+    def stop(self) -> None:
+        """Stop polling and end a running job (no orphan processes are left behind)."""
+        self._stop.set()
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if self._thread:
+            self._thread.join(timeout=15)
