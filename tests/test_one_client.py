@@ -349,3 +349,38 @@ def test_the_one_client_logs_in_again_when_its_cached_token_is_invalid(
     me = requests.get(f"{stack.url}/me", headers={"Authorization": f"Token {fresh}"}, timeout=10)
     assert me.json()["username"] == ALICE
     assert one.params.get(client=stack.url, silent=True).TOKEN[ALICE] == {"token": fresh}
+
+
+def test_the_one_client_loads_what_a_lab_uploaded(
+    stack: Stack, home: Path, one: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Upload with `onecloud upload` (presigned S3 PUTs, registered by S3 events), then ONE downloads
+    through the API's redirects to presigned GETs and checks each file's md5 and size."""
+    session_path = tmp_path_factory.mktemp("rig") / LAB / "Subjects" / SUBJECT / "2024-03-01" / "001"
+    files = write_session_files(session_path)
+    env = {
+        **os.environ,
+        "ONECLOUD_URL": stack.url,
+        "ONECLOUD_USERNAME": ALICE,
+        "ONECLOUD_PASSWORD": ALICE_PASSWORD,
+    }
+    uploaded = subprocess.run(
+        [str(Path(__file__).parent.parent / ".venv/bin/onecloud"), "upload", str(session_path), "--lab", LAB],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
+    eid = str(one.path2eid(f"{LAB}/Subjects/{SUBJECT}/2024-03-01/001", query_type="remote"))
+    one.alyx._par = (
+        one.alyx._par.set("HTTP_DATA_SERVER", stack.url)
+        .set("HTTP_DATA_SERVER_LOGIN", ALICE)
+        .set("HTTP_DATA_SERVER_PWD", ALICE_PASSWORD)
+    )
+    table = one.load_dataset(eid, "_ibl_trials.table.pqt", query_type="remote")
+    assert table.equals(pd.read_parquet(files[0]))
+    trials = one.load_object(eid, "trials", query_type="remote")
+    assert np.array_equal(trials["goCue_times"], np.load(files[1]))
+    spikes = one.load_dataset(eid, "spikes.times.npy", collection="alf/probe00", query_type="remote")
+    assert np.array_equal(spikes, np.load(files[2]))
