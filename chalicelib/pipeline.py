@@ -21,7 +21,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import alf, aws
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.models import Dataset, Session, Task
+from chalicelib.models import Dataset, Lab, Session, Task
 from chalicelib.models.base import now
 from chalicelib.models.unique import save_unique
 from chalicelib.observability import logger
@@ -142,9 +142,20 @@ def _sorter_needs_gpu() -> bool:
     return aws.settings().sorter.lower().startswith("kilosort")
 
 
+def runs_on_batch(lab: str) -> bool:
+    """Whether the lab's tasks go to AWS Batch (the default), or wait for its own workers (the lab's json
+    says ``{"task_runner": "lab"}``)."""
+    try:
+        return (Lab.get(lab).json or {}).get("task_runner", "batch") != "lab"
+    except Lab.DoesNotExist:
+        return True
+
+
 def dispatch(session_id: str) -> list[Task]:
-    """Release Held tasks whose parents are done and submit every runnable task; returns the submitted."""
+    """Release Held tasks whose parents are done and submit every runnable task to Batch (unless the lab
+    runs its own workers); returns the submitted."""
     tasks = {t.id: t for t in Task.by_session.query(session_id)}
+    batch = runs_on_batch(next(iter(tasks.values())).lab) if tasks else False
     submitted = []
     for task in sorted(tasks.values(), key=lambda t: (t.level, t.priority)):
         parents_done = all(tasks[p].status in DONE for p in task.parents if p in tasks)
@@ -152,7 +163,7 @@ def dispatch(session_id: str) -> list[Task]:
             continue
         if task.status == "Held":
             task.update(actions=[Task.status.set("Waiting")])
-        if task.status == "Waiting" and not task.claimed_by:
+        if batch and task.status == "Waiting" and not task.claimed_by:
             try:
                 submitted.append(submit(task))
             except Conflict:

@@ -115,6 +115,38 @@ def upload_command(
     sys.exit(0 if all(o.status == "registered" for o in outcomes) else 1)
 
 
+@cli.command("worker")
+@click.option("--lab", required=True, help="Run the Waiting tasks of this lab.")
+@click.option("--url", help=URL_HELP)
+@click.option("--name", "worker_name", default=None, help="This worker's name (default: host name).")
+@click.option("--once", is_flag=True, help="Stop when no task is waiting, instead of polling.")
+@click.option("--poll", default=30.0, show_default=True, help="Seconds between polls.")
+@click.option("--lease", default=3600, show_default=True, help="Seconds before another worker may take over.")
+def worker_command(
+    lab: str, url: str | None, worker_name: str | None, once: bool, poll: float, lease: int
+) -> None:
+    """Run the lab's Waiting tasks here, with the same entrypoints as AWS Batch."""
+    import socket
+
+    from onecloud.client import ApiError, api_url, authenticated
+    from onecloud.worker import work
+
+    name = worker_name or socket.gethostname()
+    try:
+        outcomes = work(
+            authenticated(api_url(url)),
+            lab,
+            name,
+            once=once,
+            poll_seconds=poll,
+            lease_seconds=lease,
+            report=lambda o: click.echo(f"{o.name} ({o.task}): {o.status} in {o.seconds:.1f} s"),
+        )
+    except ApiError as error:
+        _fail(str(error), 2)
+    sys.exit(0 if all(o.status == "Complete" for o in outcomes) else 1)
+
+
 def main() -> None:
     try:
         cli(standalone_mode=False)
