@@ -4,10 +4,12 @@ from chalice import Chalice
 
 from chalicelib.handlers import (
     auth,
+    cache,
     downloads,
     events,
     health,
     husbandry,
+    public,
     registration,
     rest,
     schema,
@@ -27,5 +29,7 @@ for blueprint in (
     events.bp,
     schema.bp,
     downloads.bp,
+    public.bp,
+    cache.bp,
 ):
     app.register_blueprint(blueprint)

@@ -27,6 +27,7 @@ class Settings:
     log_level: str = "INFO"
     upload_url_seconds: int = 7 * 24 * 3600
     download_url_seconds: int = 300
+    public_url_seconds: int = 3600
     multipart_threshold: int = 64 * 2**20
     max_upload_bytes: int = 5 * 2**40
     s3_repository: str = "s3"
@@ -60,6 +61,7 @@ class Settings:
             log_level=env.get("ONECLOUD_LOG_LEVEL", "INFO"),
             upload_url_seconds=int(env.get("ONECLOUD_UPLOAD_URL_SECONDS", 7 * 24 * 3600)),
             download_url_seconds=int(env.get("ONECLOUD_DOWNLOAD_URL_SECONDS", 300)),
+            public_url_seconds=int(env.get("ONECLOUD_PUBLIC_URL_SECONDS", 3600)),
             multipart_threshold=int(env.get("ONECLOUD_MULTIPART_THRESHOLD", 64 * 2**20)),
             max_upload_bytes=int(env.get("ONECLOUD_MAX_UPLOAD_BYTES", 5 * 2**40)),
             s3_repository=env.get("ONECLOUD_S3_REPOSITORY", "s3"),

@@ -123,6 +123,8 @@ class ApiStack(Stack):
             iam.PolicyStatement(
                 actions=[
                     "s3:GetObject",
+                    # released files are served at the version that was checked when they were released
+                    "s3:GetObjectVersion",
                     "s3:PutObject",
                     "s3:AbortMultipartUpload",
                     "s3:ListMultipartUploadParts",
@@ -131,6 +133,8 @@ class ApiStack(Stack):
             ),
             # With ListBucket, a HEAD on a missing key answers 404 rather than 403.
             iam.PolicyStatement(actions=["s3:ListBucket"], resources=[permissions.bucket(stage)]),
+            # restarting a failed task (PATCH /tasks) submits it again
+            permissions.submit_jobs(self, stage),
         ]
 
     def _registration(self) -> list[iam.PolicyStatement]:
@@ -182,8 +186,10 @@ class ApiStack(Stack):
         stage = self.stage
         return [
             _tables(self, stage, permissions.TABLE_READ),
+            # the last export is read back, so an unchanged catalogue keeps its date (ONE skips the download)
             iam.PolicyStatement(
-                actions=["s3:PutObject"], resources=[permissions.objects(stage, permissions.CACHE_OBJECTS)]
+                actions=["s3:GetObject", "s3:PutObject"],
+                resources=[permissions.objects(stage, permissions.CACHE_OBJECTS)],
             ),
         ]
 

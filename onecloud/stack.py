@@ -109,6 +109,7 @@ class LocalStack:
         aws.configure(Settings.from_env())
 
     def _prepare_data(self) -> None:
+        from chalicelib import releases
         from chalicelib.accounts import ensure_superuser
         from chalicelib.vocabulary import ensure_store_repository, seed_vocabulary
         from onecloud import provision, snapshot
@@ -122,6 +123,7 @@ class LocalStack:
         queue_arn = provision.create_queues()
         if self.options.state_dir:
             snapshot.restore(self.options.state_dir)
+            releases.reattach_versions()  # restored objects have new version ids
         provision.notify_uploads(queue_arn)
         formats, types = seed_vocabulary()
         ensure_store_repository()

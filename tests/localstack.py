@@ -7,7 +7,9 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -76,3 +78,41 @@ class Stack:
         return subprocess.run(
             [str(ROOT / ".venv/bin/onecloud"), *args], env=env, capture_output=True, text=True, timeout=60
         )
+
+
+ROOT_USER, ROOT_PASSWORD = "root", "root-password"  # the superuser every Stack seeds
+
+
+class As:
+    """Plain ``requests`` as one account, for set-up and for checking what a client did."""
+
+    def __init__(self, url: str, username: str = ROOT_USER, password: str = ROOT_PASSWORD) -> None:
+        self.url = url
+        answer = requests.post(
+            f"{url}/auth-token", data={"username": username, "password": password}, timeout=10
+        )
+        assert answer.status_code == 200, answer.text
+        self.headers = {"Authorization": f"Token {answer.json()['token']}"}
+
+    def __call__(self, method: str, path: str, *, status: int = 200, **kwargs: Any) -> Any:
+        answer = requests.request(method, f"{self.url}{path}", headers=self.headers, timeout=10, **kwargs)
+        assert answer.status_code == status, f"{method} {path}: {answer.status_code} {answer.text}"
+        return answer.json() if answer.content else None
+
+
+def running(state_dir: Path, **env: str) -> Iterator[Stack]:
+    """A module's stack: started, yielded, and always stopped (SIGKILL when Ctrl-C is not enough), even
+    when a test failed half-way."""
+    stack = Stack(state_dir, **env)
+    stack.start()
+    try:
+        yield stack
+    finally:
+        try:
+            os.killpg(stack.process.pid, signal.SIGINT)
+            stack.process.wait(timeout=30)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(stack.process.pid, signal.SIGKILL)
+            stack.process.wait(timeout=10)

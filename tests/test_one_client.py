@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
-import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ import pandas as pd
 import pytest
 import requests
 
-from tests.localstack import Stack
+from tests.localstack import As, Stack, running
 
 pytestmark = [
     pytest.mark.e2e,
@@ -30,49 +29,14 @@ pytestmark = [
     pytest.mark.filterwarnings("error:Error:UserWarning"),
 ]
 
-ROOT_USER, ROOT_PASSWORD = "root", "root-password"  # the superuser tests.localstack seeds
 ALICE, ALICE_PASSWORD = "alice", "alice-password"
 LAB, REPOSITORY, SUBJECT = "cortexlab", "cortexlab_server", "KS023"
 FILES = ("alf/_ibl_trials.table.pqt", "alf/_ibl_trials.goCue_times.npy", "alf/probe00/spikes.times.npy")
 
 
-class AsRoot:
-    """Plain ``requests`` as the superuser, for the set-up ONE does not do and for checking its work."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        answer = requests.post(
-            f"{url}/auth-token", data={"username": ROOT_USER, "password": ROOT_PASSWORD}, timeout=10
-        )
-        assert answer.status_code == 200, answer.text
-        self.headers = {"Authorization": f"Token {answer.json()['token']}"}
-
-    def __call__(self, method: str, path: str, *, status: int = 200, **kwargs: Any) -> Any:
-        answer = requests.request(method, f"{self.url}{path}", headers=self.headers, timeout=10, **kwargs)
-        assert answer.status_code == status, f"{method} {path}: {answer.status_code} {answer.text}"
-        return answer.json() if answer.content else None
-
-
-def _stop(stack: Stack) -> None:
-    """Ctrl-C for the stack's process group, and SIGKILL if it does not stop in time."""
-    try:
-        os.killpg(stack.process.pid, signal.SIGINT)
-        stack.process.wait(timeout=30)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(stack.process.pid, signal.SIGKILL)
-        stack.process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(tmp_path_factory.mktemp("onecloud") / "state")
-    stack.start()
-    try:
-        yield stack
-    finally:
-        _stop(stack)
+    yield from running(tmp_path_factory.mktemp("onecloud") / "state")
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +53,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def root(stack: Stack) -> AsRoot:
+def root(stack: Stack) -> As:
     """The lab with its server repository, alice (a member) and a subject, created as root."""
-    as_root = AsRoot(stack.url)
+    as_root = As(stack.url)
     as_root(
         "POST",
         "/data-repository",
@@ -132,7 +96,7 @@ def one_as_alice(stack: Stack, cache_dir: Path, **credentials: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def one(stack: Stack, home: Path, root: AsRoot, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def one(stack: Stack, home: Path, root: As, tmp_path_factory: pytest.TempPathFactory) -> Any:
     return one_as_alice(stack, tmp_path_factory.mktemp("one-cache"))
 
 
@@ -178,7 +142,7 @@ def test_an_invalid_token_answers_the_exact_403_one_relogs_in_on(stack: Stack) -
     assert answer.json() == {"detail": "Invalid token."}
 
 
-def test_the_one_client_logs_in_and_reads_sessions_and_subjects(stack: Stack, root: AsRoot, one: Any) -> None:
+def test_the_one_client_logs_in_and_reads_sessions_and_subjects(stack: Stack, root: As, one: Any) -> None:
     session = root(
         "POST",
         "/sessions",
@@ -197,14 +161,14 @@ def test_the_one_client_logs_in_and_reads_sessions_and_subjects(stack: Stack, ro
 
 
 def test_a_wrong_password_is_refused_by_the_one_client(
-    stack: Stack, root: AsRoot, home: Path, tmp_path: Path
+    stack: Stack, root: As, home: Path, tmp_path: Path
 ) -> None:
     with pytest.raises(requests.HTTPError, match="authentication failed"):
         one_as_alice(stack, tmp_path / "cache", password="not-her-password")
 
 
 def test_the_one_client_registers_a_session_and_its_files(
-    root: AsRoot, registered: tuple[Path, str, list[Path]]
+    root: As, registered: tuple[Path, str, list[Path]]
 ) -> None:
     session_path, eid, files = registered
 
@@ -227,7 +191,7 @@ def test_the_one_client_registers_a_session_and_its_files(
 
 
 def test_register_session_finds_the_alf_files_of_a_folder_and_registers_them(
-    one: Any, root: AsRoot, tmp_path: Path
+    one: Any, root: As, tmp_path: Path
 ) -> None:
     from one.registration import RegistrationClient
 
@@ -300,7 +264,7 @@ def test_the_one_client_pages_through_a_list_longer_than_a_page(
 
 
 def test_a_protected_dataset_makes_one_register_the_file_in_a_new_revision(
-    one: Any, root: AsRoot, tmp_path: Path
+    one: Any, root: As, tmp_path: Path
 ) -> None:
     from one.registration import RegistrationClient
 
@@ -326,7 +290,7 @@ def test_a_protected_dataset_makes_one_register_the_file_in_a_new_revision(
 
 
 def test_the_one_client_logs_in_again_when_its_cached_token_is_invalid(
-    stack: Stack, root: AsRoot, home: Path, tmp_path: Path
+    stack: Stack, root: As, home: Path, tmp_path: Path
 ) -> None:
     """A client configured with a stored password (ALYX_PWD, as unattended rigs and servers keep it)
     and a cached token the database no longer knows: the first request answers 403 "Invalid token.",

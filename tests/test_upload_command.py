@@ -11,21 +11,18 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-import signal
 import stat
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
-from tests.localstack import ROOT, Stack, free_port
+from tests.localstack import ROOT, ROOT_PASSWORD, ROOT_USER, As, Stack, free_port, running
 
 pytestmark = pytest.mark.e2e
 
-ROOT_USER, ROOT_PASSWORD = "root", "root-password"  # the superuser tests.localstack seeds
 ALICE, ALICE_PASSWORD = "alice", "alice-password"
 LAB, SUBJECT = "cortexlab", "KS023"
 PART = 5 * 2**20  # S3's smallest part, and the stack's multipart threshold here
@@ -37,38 +34,9 @@ SMALL = {
 }
 
 
-class As:
-    """Plain ``requests`` as one account, for the set-up and for checking what the command did."""
-
-    def __init__(self, url: str, username: str, password: str) -> None:
-        self.url = url
-        answer = requests.post(
-            f"{url}/auth-token", data={"username": username, "password": password}, timeout=10
-        )
-        assert answer.status_code == 200, answer.text
-        self.headers = {"Authorization": f"Token {answer.json()['token']}"}
-
-    def __call__(self, method: str, path: str, *, status: int = 200, **kwargs: Any) -> Any:
-        answer = requests.request(method, f"{self.url}{path}", headers=self.headers, timeout=10, **kwargs)
-        assert answer.status_code == status, f"{method} {path}: {answer.status_code} {answer.text}"
-        return answer.json() if answer.content else None
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(tmp_path_factory.mktemp("onecloud") / "state", ONECLOUD_MULTIPART_THRESHOLD=str(PART))
-    stack.start()
-    try:
-        yield stack
-    finally:
-        try:
-            os.killpg(stack.process.pid, signal.SIGINT)
-            stack.process.wait(timeout=30)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(stack.process.pid, signal.SIGKILL)
-            stack.process.wait(timeout=10)
+    yield from running(tmp_path_factory.mktemp("onecloud") / "state", ONECLOUD_MULTIPART_THRESHOLD=str(PART))
 
 
 @pytest.fixture(scope="module")

@@ -85,7 +85,7 @@ def openapi(routes: dict[str, dict[str, Any]], base_url: str) -> dict[str, Any]:
             view = entry.view_function
             extra = dict(getattr(view, "openapi", {}))
             operation: dict[str, Any] = {
-                "operationId": entry.view_name,
+                "operationId": f"{entry.view_name}_{method.lower()}" if len(methods) > 1 else entry.view_name,
                 "description": (view.__doc__ or (resource.description if resource else "")).strip(),
                 "responses": {"200": {"description": "OK"}, "400": {"description": "bad input: {detail}"}},
                 "parameters": [

@@ -7,7 +7,7 @@ from chalice import Blueprint
 from chalicelib import pipeline
 from chalicelib.errors import BadRequest
 from chalicelib.handlers.edge import body, context, route
-from chalicelib.permissions import require_write
+from chalicelib.permissions import require_read, require_write
 from chalicelib.resources.pipeline import TASKS
 
 bp = Blueprint(__name__)
@@ -36,6 +36,7 @@ def claim_task(key: str) -> dict:
     another worker has it. Report the outcome with PATCH /tasks/<id> (status, log, time_elapsed_secs)."""
     request = bp.current_request
     ctx = context(request)
+    require_read(ctx.principal)
     task = TASKS.lookup(key)
     principal = require_write(ctx.principal, what="task", lab=task.lab, lab_scoped=True)
     data = body(request)

@@ -8,6 +8,7 @@ from chalicelib.models.lab import DataRepository, Lab
 from chalicelib.models.note import Note
 from chalicelib.models.procedure import ProcedureType, Surgery
 from chalicelib.models.project import Project
+from chalicelib.models.release import Release, ReleasedDataset, ReleasedSession
 from chalicelib.models.session import ProbeInsertion, Session
 from chalicelib.models.subject import Subject
 from chalicelib.models.task import Task
@@ -42,6 +43,9 @@ ALL_MODELS = (
     Upload,
     UploadFile,
     UniqueKey,
+    Release,
+    ReleasedSession,
+    ReleasedDataset,
 )
 
 aws.bind_models(ALL_MODELS)
