@@ -320,7 +320,7 @@ def test_the_one_client_loads_what_a_lab_uploaded(
 ) -> None:
     """Upload with `onecloud upload` (presigned S3 PUTs, registered by S3 events), then ONE downloads
     through the API's redirects to presigned GETs and checks each file's md5 and size."""
-    session_path = tmp_path_factory.mktemp("rig") / LAB / "Subjects" / SUBJECT / "2024-03-01" / "001"
+    session_path = tmp_path_factory.mktemp("rig") / LAB / "Subjects" / SUBJECT / "2024-06-01" / "001"
     files = write_session_files(session_path)
     env = {
         **os.environ,
@@ -336,7 +336,7 @@ def test_the_one_client_loads_what_a_lab_uploaded(
         timeout=300,
     )
     assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
-    eid = str(one.path2eid(f"{LAB}/Subjects/{SUBJECT}/2024-03-01/001", query_type="remote"))
+    eid = str(one.path2eid(f"{LAB}/Subjects/{SUBJECT}/2024-06-01/001", query_type="remote"))
     one.alyx._par = (
         one.alyx._par.set("HTTP_DATA_SERVER", stack.url)
         .set("HTTP_DATA_SERVER_LOGIN", ALICE)

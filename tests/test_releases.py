@@ -176,11 +176,15 @@ def test_anonymous_users_download_released_files_through_a_presigned_redirect(ap
     assert requests.get(location).content == FILES["alf/_ibl_trials.table.pqt"] % 2
 
 
-def test_the_public_url_lifetime_is_configurable(api, world, monkeypatch):
+def test_the_public_url_lifetime_is_configurable(api, world):
     release(api)
-    monkeypatch.setenv("ONECLOUD_PUBLIC_URL_SECONDS", "120")
-    url = api.get("/public/releases/2024_Q1/datasets?limit=1", user=None).json_body["results"][0]["url"]
-    assert "X-Amz-Expires=120" in api.get(download_path(url), user=None).headers["Location"]
+    before = aws.settings()
+    aws.configure(before.with_changes(public_url_seconds=120))  # ONECLOUD_PUBLIC_URL_SECONDS
+    try:
+        url = api.get("/public/releases/2024_Q1/datasets?limit=1", user=None).json_body["results"][0]["url"]
+        assert "X-Amz-Expires=120" in api.get(download_path(url), user=None).headers["Location"]
+    finally:
+        aws.configure(before)
 
 
 def test_anything_not_released_is_not_found_without_saying_whether_it_exists(api, world):
