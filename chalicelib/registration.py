@@ -138,6 +138,20 @@ def protection_details(
     return details if blocked else None
 
 
+def datasets_in_collections(session_id: str, collections: set[str]) -> dict[str, Dataset]:
+    """The session's datasets in these collections, by identity: one range query per collection, so a
+    registration reads what it may touch (its collection's revisions), not the whole session."""
+    found: dict[str, Dataset] = {}
+    for collection in collections:
+        condition = Dataset.relative_path.startswith(f"{collection}/") if collection else None
+        found.update(
+            (d.relative_path, d)
+            for d in Dataset.by_session.query(session_id, condition)
+            if d.collection == collection
+        )
+    return found
+
+
 def check_protection(
     session: Session,
     specs: Sequence[FileSpec],
@@ -146,7 +160,7 @@ def check_protection(
 ) -> dict[str, Dataset]:
     """The session's datasets by identity, after refusing (403) files that would overwrite protected ones."""
     protected_tags = (vocabulary or Vocabulary()).protected_tags
-    existing = {d.relative_path: d for d in Dataset.by_session.query(session.id)}
+    existing = datasets_in_collections(session.id, {spec.path.collection for spec in specs})
     details = protection_details(specs, sent_names, existing, protected_tags)
     if details is not None:
         raise Protected(details)
@@ -173,7 +187,8 @@ def register_files(
     ]
     repositories = repositories_for(session.lab, repository, server_only=server_only)
     existing = check_protection(session, specs, sent_names, vocabulary)
-    records = {(r.dataset, r.data_repository): r for r in FileRecord.by_session.query(session.id)}
+    again = [existing[spec.identity] for spec in specs if spec.identity in existing]
+    records = {(r.dataset, r.data_repository): r for d in again for r in FileRecord.by_dataset.query(d.id)}
     for revision in {spec.path.revision for spec in specs if spec.path.revision}:
         _ensure_revision(revision)
     summaries = []
