@@ -95,7 +95,7 @@ class As:
         self.headers = {"Authorization": f"Token {answer.json()['token']}"}
 
     def __call__(self, method: str, path: str, *, status: int = 200, **kwargs: Any) -> Any:
-        answer = requests.request(method, f"{self.url}{path}", headers=self.headers, timeout=10, **kwargs)
+        answer = requests.request(method, f"{self.url}{path}", headers=self.headers, timeout=30, **kwargs)
         assert answer.status_code == status, f"{method} {path}: {answer.status_code} {answer.text}"
         return answer.json() if answer.content else None
 

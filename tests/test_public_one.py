@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import signal
-import subprocess
 import time
 import zipfile
 from collections.abc import Iterator
@@ -25,11 +22,11 @@ import pandas as pd
 import pytest
 import requests
 
-from tests.localstack import Stack
+from tests.localstack import ROOT_PASSWORD, ROOT_USER, Stack, running
+from tests.localstack import As as Client
 
 pytestmark = pytest.mark.e2e
 
-ROOT_USER, ROOT_PASSWORD = "root", "root-password"  # the superuser tests.localstack seeds
 ALICE, ALICE_PASSWORD = "alice", "alice-password"
 LAB, SUBJECT, DATE = "cortexlab", "KS023", "2024-02-01"
 RELEASE = "2024_Q1_demo"
@@ -37,38 +34,9 @@ RELEASED = ("alf/_ibl_trials.table.pqt", "alf/_ibl_trials.goCue_times.npy", "alf
 PRIVATE = "alf/_ibl_wheel.position.npy"
 
 
-class Client:
-    """Plain ``requests`` as one account, for what ONE does not do (set-up, uploads, releases)."""
-
-    def __init__(self, url: str, username: str, password: str) -> None:
-        self.url = url
-        answer = requests.post(
-            f"{url}/auth-token", data={"username": username, "password": password}, timeout=10
-        )
-        assert answer.status_code == 200, answer.text
-        self.headers = {"Authorization": f"Token {answer.json()['token']}"}
-
-    def __call__(self, method: str, path: str, *, status: int = 200, **kwargs: Any) -> Any:
-        answer = requests.request(method, f"{self.url}{path}", headers=self.headers, timeout=30, **kwargs)
-        assert answer.status_code == status, f"{method} {path}: {answer.status_code} {answer.text}"
-        return answer.json() if answer.content else None
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(tmp_path_factory.mktemp("onecloud") / "state")
-    stack.start()
-    try:
-        yield stack
-    finally:
-        try:
-            os.killpg(stack.process.pid, signal.SIGINT)
-            stack.process.wait(timeout=30)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(stack.process.pid, signal.SIGKILL)
-            stack.process.wait(timeout=10)
+    yield from running(tmp_path_factory.mktemp("onecloud") / "state")
 
 
 @pytest.fixture(scope="module")
