@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from chalicelib import aws
+from chalicelib import alf, aws
+from chalicelib.datasets import dataset_at, datasets_of_session
 from chalicelib.errors import NotFound
 from chalicelib.models import Dataset, Session, Task
 from chalicelib.registration import session_relative_path
@@ -45,7 +46,7 @@ class Job:
         folder = self.collection if collection is None else collection
         found = [
             d
-            for d in Dataset.by_session.query(self.session.id)
+            for d in datasets_of_session(self.session.id)
             if d.collection == folder and d.default_dataset and fnmatch.fnmatchcase(d.name, pattern)
         ]
         if len(found) != 1:
@@ -87,9 +88,9 @@ class Job:
         """Wait until the event path has registered ``relative`` with this content."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for dataset in Dataset.by_session.query(self.session.id, Dataset.relative_path == relative):
-                if dataset.hash == md5:
-                    return dataset
+            dataset = dataset_at(self.session.id, alf.parse_dataset_path(relative))
+            if dataset is not None and dataset.hash == md5:
+                return dataset
             time.sleep(2)
         raise TimeoutError(f"{relative} was not registered within {timeout:g} s")
 

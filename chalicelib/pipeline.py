@@ -20,11 +20,13 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import alf, aws
+from chalicelib.datasets import datasets_of_session
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models import Dataset, Lab, Session, Task
 from chalicelib.models.base import now
 from chalicelib.models.unique import save_unique
 from chalicelib.observability import logger
+from chalicelib.tasks import tasks_of_session
 
 DONE = ("Complete", "Incomplete")
 RESTARTABLE = ("Errored", "Abandoned", "Empty", "Incomplete")
@@ -95,9 +97,7 @@ def tasks_for(session: Session, dataset: Dataset) -> list[Task]:
         if not match or not any(fnmatch.fnmatchcase(dataset.name, p) for p in graph.requires):
             continue
         if siblings is None:
-            siblings = [
-                d.name for d in Dataset.by_session.query(session.id) if d.collection == dataset.collection
-            ]
+            siblings = [d.name for d in datasets_of_session(session.id) if d.collection == dataset.collection]
         if not all(any(fnmatch.fnmatchcase(n, p) for n in siblings) for p in graph.requires):
             continue
         created += _create(session, graph, match.groupdict(), dataset.collection)
@@ -105,7 +105,7 @@ def tasks_for(session: Session, dataset: Dataset) -> list[Task]:
 
 
 def _create(session: Session, graph: Graph, names: dict[str, str], collection: str) -> list[Task]:
-    existing = {t.name: t for t in Task.by_session.query(session.id)}
+    existing = {t.name: t for t in tasks_of_session(session.id)}
     created = []
     for spec in graph.tasks:
         name = spec.name.format(**names)
@@ -130,7 +130,7 @@ def _create(session: Session, graph: Graph, names: dict[str, str], collection: s
         try:
             save_unique(task, add=task.unique_keys, create=True)
         except Conflict:  # created meanwhile by a twin event: use theirs
-            task = next(t for t in Task.by_session.query(session.id) if t.name == name)
+            task = next(t for t in tasks_of_session(session.id) if t.name == name)
         else:
             created.append(task)
             logger.info("task created", task=name, session=session.id, status=task.status)
@@ -154,7 +154,7 @@ def runs_on_batch(lab: str) -> bool:
 def dispatch(session_id: str) -> list[Task]:
     """Release Held tasks whose parents are done and submit every runnable task to Batch (unless the lab
     runs its own workers); returns the submitted."""
-    tasks = {t.id: t for t in Task.by_session.query(session_id)}
+    tasks = {t.id: t for t in tasks_of_session(session_id)}
     batch = runs_on_batch(next(iter(tasks.values())).lab) if tasks else False
     submitted = []
     for task in sorted(tasks.values(), key=lambda t: (t.level, t.priority)):

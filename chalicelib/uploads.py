@@ -20,6 +20,7 @@ from pynamodb.exceptions import PutError
 from chalicelib import alf, pipeline, storage
 from chalicelib.auth import Principal
 from chalicelib.aws import settings
+from chalicelib.datasets import datasets_of_session
 from chalicelib.errors import BadRequest, NotFound, PermissionDenied
 from chalicelib.models import Dataset, FileRecord, Lab, Session, Upload, UploadFile
 from chalicelib.models.base import now
@@ -89,7 +90,7 @@ def create_upload(principal: Principal | None, body: Any) -> dict[str, Any]:
     session = resolve_session(body.get("session"))
     require_write(principal, what="datasets", lab=session.lab, lab_scoped=True)
     vocabulary = Vocabulary()
-    existing = {d.relative_path: d for d in Dataset.by_session.query(session.id)}
+    existing = {d.relative_path: d for d in datasets_of_session(session.id)}
     in_store = {
         r.dataset
         for r in FileRecord.by_session.query(session.id)

@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from chalicelib import alf
+from chalicelib.datasets import datasets_of_session
 from chalicelib.errors import BadRequest, PermissionDenied
 from chalicelib.fields import Field
 from chalicelib.models import DataFormat, DataRepository, Dataset, DatasetType, FileRecord, Revision, Tag
@@ -223,7 +224,7 @@ def _exists(dataset: Dataset, value: str) -> bool:
 
 
 def _dataset_candidates(query: dict[str, str]) -> Any:
-    return Dataset.by_session.query(query["session"]) if "session" in query else None
+    return datasets_of_session(query["session"]) if "session" in query else None
 
 
 DATASETS = register(

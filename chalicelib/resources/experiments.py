@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from chalicelib.datasets import datasets_of_session
 from chalicelib.errors import BadRequest
 from chalicelib.fields import Field
 from chalicelib.models import Dataset, ProbeInsertion, Session
@@ -65,7 +66,7 @@ def _number(session: Session, text: str) -> bool:
 
 
 def _dataset_names(session: Session) -> list[Dataset]:
-    return list(Dataset.by_session.query(session.id))
+    return datasets_of_session(session.id)
 
 
 def _has_datasets(session: Session, text: str) -> bool:
@@ -113,7 +114,7 @@ def _session_detail(session: Session, ctx: Context) -> dict[str, Any]:
     out.update({f.name: values.get(f.name) for f in SESSION_FIELDS if f.name not in out})
     out["number"] = int(session.number)
     out["qc"] = qc_name(session.qc)
-    datasets = list(Dataset.by_session.query(session.id))
+    datasets = datasets_of_session(session.id)
     files = dataset_files(datasets, ctx)
     related = []
     for dataset in sorted(datasets, key=lambda d: d.relative_path):

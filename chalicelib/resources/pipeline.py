@@ -11,6 +11,7 @@ from chalicelib.models.task import STATUSES
 from chalicelib.resources.common import exact
 from chalicelib.rest import Context, Resource, register
 from chalicelib.sessions import get_session
+from chalicelib.tasks import tasks_of_lab, tasks_of_session
 
 
 def _task_build(data: dict[str, Any], ctx: Context) -> Task:
@@ -34,10 +35,9 @@ def _task_saved(task: Task, data: dict[str, Any]) -> None:
 
 def _candidates(query: dict[str, str]) -> Any:
     if "session" in query:
-        return Task.by_session.query(query["session"])
+        return tasks_of_session(query["session"])
     if "lab" in query:
-        status = query.get("status")
-        return Task.by_lab_status.query(query["lab"], Task.status == status if status else None)
+        return tasks_of_lab(query["lab"], query.get("status"))
     return None
 
 
