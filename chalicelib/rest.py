@@ -16,11 +16,12 @@ from urllib.parse import urlencode
 
 from pynamodb.models import Model
 
+from chalicelib import history
 from chalicelib.auth import Principal
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.fields import Field, parse_payload
 from chalicelib.lookups import Lookup, matches_all, parse_django
-from chalicelib.models.unique import delete_unique, save_unique
+from chalicelib.models.unique import StaleWrite, delete_unique, save_unique
 from chalicelib.permissions import require_read, require_write
 
 DEFAULT_LIMIT, MAX_LIMIT = 250, 1000
@@ -210,7 +211,17 @@ def list_items(resource: Resource, query: Mapping[str, str], ctx: Context, path:
 
 def read_item(resource: Resource, key: str, ctx: Context) -> dict[str, Any]:
     require_read(ctx.principal)
+    return _detail(resource, resource.lookup(key), ctx)
+
+
+def read_versioned(resource: Resource, key: str, ctx: Context) -> tuple[dict[str, Any], int]:
+    """The record and its version (what a later ``If-Match`` names)."""
+    require_read(ctx.principal)
     item = resource.lookup(key)
+    return _detail(resource, item, ctx), history.current_version(history.record_key(resource.name, item))
+
+
+def _detail(resource: Resource, item: Model, ctx: Context) -> dict[str, Any]:
     if resource.serialize_detail:
         return resource.serialize_detail(item, ctx)
     return resource.serialize([item], ctx)[0]
@@ -234,19 +245,43 @@ def _authorize(resource: Resource, item: Model, ctx: Context) -> None:
     )
 
 
+def _user(ctx: Context) -> str | None:
+    return ctx.principal.username if ctx.principal else None
+
+
 def create_item(resource: Resource, body: Any, ctx: Context) -> dict[str, Any]:
     require_read(ctx.principal)
     data = parse_payload(resource.fields, body, partial=False)
     check_relations(resource.fields, data)
     item = resource.build(data, ctx) if resource.build else resource.model(**data)
     _authorize(resource, item, ctx)
-    save_unique(item, add=_unique_keys(item), create=True)
+    record = history.record_key(resource.name, item)
+    created = history.changes({}, history.snapshot(item))
+    entry = history.entry(record, history.current_version(record) + 1, "create", _user(ctx), created)
+    try:
+        save_unique(item, add=_unique_keys(item), create=True, entry=entry)
+    except StaleWrite:
+        raise history.stale(f"{resource.singular} {item.attribute_values[resource.key]}", record, 0) from None
     if resource.after_save:
         resource.after_save(item, data)
     return read_item(resource, item.attribute_values[resource.key], ctx)
 
 
-def update_item(resource: Resource, key: str, body: Any, ctx: Context, *, partial: bool) -> dict[str, Any]:
+def version_of(resource: Resource, key: str) -> int:
+    """The record's version (its number of audited writes): what ``If-Match`` names."""
+    return history.current_version(history.record_key(resource.name, resource.lookup(key)))
+
+
+def update_item(
+    resource: Resource,
+    key: str,
+    body: Any,
+    ctx: Context,
+    *,
+    partial: bool,
+    based_on: int | None = None,
+) -> dict[str, Any]:
+    """Change a record; ``based_on`` is the version the caller read (a 409 when it is no longer current)."""
     require_read(ctx.principal)
     item = resource.lookup(key)
     _authorize(resource, item, ctx)
@@ -254,7 +289,12 @@ def update_item(resource: Resource, key: str, body: Any, ctx: Context, *, partia
     if resource.key in data and data[resource.key] != item.attribute_values[resource.key]:
         raise BadRequest(f"{resource.key}: cannot be changed")
     check_relations(resource.fields, data)
+    record, what = history.record_key(resource.name, item), f"{resource.singular} {key}"
+    version = history.current_version(record)
+    if based_on is not None and based_on != version:
+        raise history.stale(what, record, based_on)
     before = set(_unique_keys(item))
+    values = history.snapshot(item)
     if resource.change:
         resource.change(item, data, ctx)
     else:
@@ -262,16 +302,38 @@ def update_item(resource: Resource, key: str, body: Any, ctx: Context, *, partia
             setattr(item, name, value)
     _authorize(resource, item, ctx)
     after = set(_unique_keys(item))
-    save_unique(item, add=sorted(after - before), remove=sorted(before - after))
+    diff = history.changes(values, history.snapshot(item))
+    entry = history.entry(record, version + 1, "update", _user(ctx), diff) if diff else None
+    try:
+        save_unique(item, add=sorted(after - before), remove=sorted(before - after), entry=entry)
+    except StaleWrite:
+        raise history.stale(what, record, version) from None
     if resource.after_save:
         resource.after_save(item, data)
     return read_item(resource, key, ctx)
 
 
-def delete_item(resource: Resource, key: str, ctx: Context) -> None:
+def delete_item(resource: Resource, key: str, ctx: Context, *, based_on: int | None = None) -> None:
     require_read(ctx.principal)
     item = resource.lookup(key)
     _authorize(resource, item, ctx)
-    delete_unique(item, _unique_keys(item))
+    record, what = history.record_key(resource.name, item), f"{resource.singular} {key}"
+    version = history.current_version(record)
+    if based_on is not None and based_on != version:
+        raise history.stale(what, record, based_on)
+    removed = history.changes(history.snapshot(item), {})
+    entry = history.entry(record, version + 1, "delete", _user(ctx), removed)
+    try:
+        delete_unique(item, _unique_keys(item), entry=entry)
+    except StaleWrite:
+        raise history.stale(what, record, version) from None
     if resource.after_delete:
         resource.after_delete(item)
+
+
+def item_history(resource: Resource, key: str, ctx: Context) -> dict[str, Any]:
+    """``GET /<resource>/<key>/history``: every audited write of the record, newest first."""
+    require_read(ctx.principal)
+    record = history.record_key(resource.name, resource.lookup(key))
+    found = history.entries(record)
+    return {"count": len(found), "results": found}

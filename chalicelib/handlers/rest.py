@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 import chalicelib.resources  # noqa: F401 - registers every resource
-from chalicelib import rest
+from chalicelib import history, rest
 from chalicelib.handlers.edge import body, context, json_response, query, route
 
 bp = Blueprint(__name__)
@@ -26,23 +26,41 @@ def _routes(resource: rest.Resource) -> None:
         return json_response(rest.create_item(resource, body(request), context(request)), status=201)
 
     @route(bp, f"/{name}/{{key}}", name=f"{slug}_read", methods=["GET"])
-    def read_item(key: str) -> dict:
-        return rest.read_item(resource, key, context(bp.current_request))
+    def read_item(key: str) -> Response:
+        return _versioned(*rest.read_versioned(resource, key, context(bp.current_request)))
 
     @route(bp, f"/{name}/{{key}}", name=f"{slug}_update", methods=["PUT"], content_types=JSON)
-    def update_item(key: str) -> dict:
-        request = bp.current_request
-        return rest.update_item(resource, key, body(request), context(request), partial=False)
+    def update_item(key: str) -> Response:
+        return _update(key, partial=False)
 
     @route(bp, f"/{name}/{{key}}", name=f"{slug}_partial_update", methods=["PATCH"], content_types=JSON)
-    def partial_update_item(key: str) -> dict:
-        request = bp.current_request
-        return rest.update_item(resource, key, body(request), context(request), partial=True)
+    def partial_update_item(key: str) -> Response:
+        return _update(key, partial=True)
 
     @route(bp, f"/{name}/{{key}}", name=f"{slug}_delete", methods=["DELETE"])
     def delete_item(key: str) -> Response:
-        rest.delete_item(resource, key, context(bp.current_request))
+        request = bp.current_request
+        based_on = history.parse_if_match(request.headers.get("if-match"))
+        rest.delete_item(resource, key, context(request), based_on=based_on)
         return Response(body="", status_code=204)
+
+    @route(bp, f"/{name}/{{key}}/history", name=f"{slug}_history", methods=["GET"])
+    def item_history(key: str) -> dict:
+        return rest.item_history(resource, key, context(bp.current_request))
+
+    def _update(key: str, *, partial: bool) -> Response:
+        request = bp.current_request
+        based_on = history.parse_if_match(request.headers.get("if-match"))
+        changed = rest.update_item(
+            resource, key, body(request), context(request), partial=partial, based_on=based_on
+        )
+        return _versioned(changed, rest.version_of(resource, key))
+
+    def _versioned(payload: dict, version: int) -> Response:
+        """The record with its version as the ETag a later ``If-Match`` names."""
+        response = json_response(payload)
+        response.headers["ETag"] = history.etag(version)
+        return response
 
 
 for _resource in list(rest.REGISTRY.values()):

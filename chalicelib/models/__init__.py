@@ -3,6 +3,7 @@ infrastructure code create tables from these definitions (``chalicelib.models.ta
 
 from chalicelib import aws
 from chalicelib.models.data import DataFormat, Dataset, DatasetType, FileRecord, Revision, Tag
+from chalicelib.models.history import HistoryEntry
 from chalicelib.models.husbandry import WaterAdministration, WaterRestriction, WaterType, Weighing
 from chalicelib.models.lab import DataRepository, Lab
 from chalicelib.models.note import Note
@@ -46,6 +47,7 @@ ALL_MODELS = (
     Release,
     ReleasedSession,
     ReleasedDataset,
+    HistoryEntry,
 )
 
 aws.bind_models(ALL_MODELS)

@@ -44,10 +44,12 @@ def save_unique(
     add: Iterable[str] = (),
     remove: Iterable[str] = (),
     create: bool = False,
+    entry: Model | None = None,
 ) -> None:
     """Save ``item`` together with the guards it gains (``add``) and loses (``remove``), atomically.
 
-    ``create`` also requires that the item itself does not exist yet.
+    ``create`` also requires that the item itself does not exist yet. ``entry`` (its audit record) must
+    not exist yet either: when it does, someone else wrote the item first and ``on_stale`` is raised.
     """
     add, remove = list(add), list(remove)
     owner = _hash_key_value(item)
@@ -59,22 +61,42 @@ def save_unique(
                 tx.save(UniqueKey(key=key, owner=owner), condition=UniqueKey.key.does_not_exist())
             for key in remove:
                 tx.delete(UniqueKey(key=key), condition=UniqueKey.owner == owner)
+            if entry is not None:
+                tx.save(entry, condition=_absent(entry))
     except TransactWriteError as error:
         # Reasons follow the request order, which PynamoDB sends as deletes first, then puts.
         codes = [reason.code if reason else None for reason in error.cancellation_reasons or []]
         puts = codes[len(remove) :]
         if create and puts[:1] == ["ConditionalCheckFailed"]:
             raise Conflict(f"{type(item).__name__} {owner} already exists") from error
+        if entry is not None and puts[-1:] == ["ConditionalCheckFailed"]:
+            raise StaleWrite(owner) from error
         taken = [key for key, code in zip(add, puts[1:], strict=False) if code == "ConditionalCheckFailed"]
         if taken:
             raise Conflict(f"already exists: {', '.join(key.split(':', 1)[1] for key in taken)}") from error
         raise
 
 
-def delete_unique(item: Model, keys: Iterable[str]) -> None:
-    """Delete ``item`` and release its guards in one transaction."""
+def delete_unique(item: Model, keys: Iterable[str], entry: Model | None = None) -> None:
+    """Delete ``item`` and release its guards in one transaction (with its audit ``entry``, if any)."""
     owner = _hash_key_value(item)
-    with TransactWrite(connection=aws.dynamodb_connection()) as tx:
-        tx.delete(item)
-        for key in keys:
-            tx.delete(UniqueKey(key=key), condition=UniqueKey.owner == owner)
+    try:
+        with TransactWrite(connection=aws.dynamodb_connection()) as tx:
+            tx.delete(item)
+            for key in keys:
+                tx.delete(UniqueKey(key=key), condition=UniqueKey.owner == owner)
+            if entry is not None:
+                tx.save(entry, condition=_absent(entry))
+    except TransactWriteError as error:
+        codes = [reason.code if reason else None for reason in error.cancellation_reasons or []]
+        if entry is not None and codes[-1:] == ["ConditionalCheckFailed"]:
+            raise StaleWrite(owner) from error
+        raise
+
+
+class StaleWrite(Exception):
+    """The audit entry a write was to add exists: another write of the same item came first."""
+
+
+def _absent(item: Model) -> object:
+    return item._hash_key_attribute().does_not_exist()
