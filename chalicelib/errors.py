@@ -41,3 +41,7 @@ class NotFound(OnecloudError):
 
 class Conflict(OnecloudError):
     status = 409
+
+
+class Ambiguous(BadRequest):
+    """A name that several records answer to (a nickname used by two labs): the caller must say which."""

@@ -12,13 +12,13 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from pynamodb.models import Model
 
 from chalicelib import history
 from chalicelib.auth import Principal
-from chalicelib.errors import BadRequest, NotFound
+from chalicelib.errors import Ambiguous, BadRequest, NotFound
 from chalicelib.fields import Field, parse_payload
 from chalicelib.lookups import Lookup, matches_all, parse_django
 from chalicelib.models.unique import StaleWrite, delete_unique, save_unique
@@ -37,7 +37,8 @@ class Context:
     base_url: str = ""
 
     def url(self, resource: str, key: str) -> str:
-        return f"{self.base_url}/{resource}/{key}"
+        """Names may hold spaces, '%', '#' or '/' (a procedure "Behavior training/tasks"): encoded."""
+        return f"{self.base_url}/{resource}/{quote(key, safe='')}"
 
 
 @dataclass(frozen=True)
@@ -71,16 +72,18 @@ class Resource:
     serialize_detail: Callable[[Model, Context], dict[str, Any]] | None = None
     candidates: Callable[[Mapping[str, str]], Iterable[Model] | None] | None = None
     lab_of: Callable[[Model], str | None] = field(default=lambda item: getattr(item, "lab", None))
-    get: Callable[[str], Model] | None = None
+    get: Callable[[str, Mapping[str, str]], Model] | None = None
     after_save: Callable[[Model, dict[str, Any]], None] | None = None
     after_delete: Callable[[Model], None] | None = None
 
     def __post_init__(self) -> None:
         self.field_names = [f.name for f in self.fields]
 
-    def lookup(self, key: str) -> Model:
+    def lookup(self, key: str, scope: Mapping[str, str] | None = None) -> Model:
+        """The record named by ``key``; ``scope`` holds the query parameters that narrow a name that is
+        unique only within them (a subject's nickname within ``lab``)."""
         if self.get:
-            return self.get(key)
+            return self.get(key, scope or {})
         if self.key == "id":
             try:
                 key = str(uuid.UUID(key))
@@ -94,6 +97,8 @@ class Resource:
     def exists(self, key: str) -> bool:
         try:
             self.lookup(key)
+        except Ambiguous:
+            return True  # it exists; the hook that uses it asks which one
         except (NotFound, BadRequest):
             return False
         return True
@@ -209,15 +214,19 @@ def list_items(resource: Resource, query: Mapping[str, str], ctx: Context, path:
     }
 
 
-def read_item(resource: Resource, key: str, ctx: Context) -> dict[str, Any]:
+def read_item(
+    resource: Resource, key: str, ctx: Context, scope: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     require_read(ctx.principal)
-    return _detail(resource, resource.lookup(key), ctx)
+    return _detail(resource, resource.lookup(key, scope), ctx)
 
 
-def read_versioned(resource: Resource, key: str, ctx: Context) -> tuple[dict[str, Any], int]:
+def read_versioned(
+    resource: Resource, key: str, ctx: Context, scope: Mapping[str, str] | None = None
+) -> tuple[dict[str, Any], int]:
     """The record and its version (what a later ``If-Match`` names)."""
     require_read(ctx.principal)
-    item = resource.lookup(key)
+    item = resource.lookup(key, scope)
     return _detail(resource, item, ctx), history.current_version(history.record_key(resource.name, item))
 
 
@@ -264,12 +273,12 @@ def create_item(resource: Resource, body: Any, ctx: Context) -> dict[str, Any]:
         raise history.stale(f"{resource.singular} {item.attribute_values[resource.key]}", record, 0) from None
     if resource.after_save:
         resource.after_save(item, data)
-    return read_item(resource, item.attribute_values[resource.key], ctx)
+    return _detail(resource, item, ctx)
 
 
-def version_of(resource: Resource, key: str) -> int:
+def version_of(resource: Resource, key: str, scope: Mapping[str, str] | None = None) -> int:
     """The record's version (its number of audited writes): what ``If-Match`` names."""
-    return history.current_version(history.record_key(resource.name, resource.lookup(key)))
+    return history.current_version(history.record_key(resource.name, resource.lookup(key, scope)))
 
 
 def update_item(
@@ -280,10 +289,11 @@ def update_item(
     *,
     partial: bool,
     based_on: int | None = None,
+    scope: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Change a record; ``based_on`` is the version the caller read (a 409 when it is no longer current)."""
     require_read(ctx.principal)
-    item = resource.lookup(key)
+    item = resource.lookup(key, scope)
     _authorize(resource, item, ctx)
     data = parse_payload(resource.fields, body, partial=partial)
     if resource.key in data and data[resource.key] != item.attribute_values[resource.key]:
@@ -310,12 +320,19 @@ def update_item(
         raise history.stale(what, record, version) from None
     if resource.after_save:
         resource.after_save(item, data)
-    return read_item(resource, key, ctx)
+    return _detail(resource, item, ctx)
 
 
-def delete_item(resource: Resource, key: str, ctx: Context, *, based_on: int | None = None) -> None:
+def delete_item(
+    resource: Resource,
+    key: str,
+    ctx: Context,
+    *,
+    based_on: int | None = None,
+    scope: Mapping[str, str] | None = None,
+) -> None:
     require_read(ctx.principal)
-    item = resource.lookup(key)
+    item = resource.lookup(key, scope)
     _authorize(resource, item, ctx)
     record, what = history.record_key(resource.name, item), f"{resource.singular} {key}"
     version = history.current_version(record)
@@ -331,9 +348,11 @@ def delete_item(resource: Resource, key: str, ctx: Context, *, based_on: int | N
         resource.after_delete(item)
 
 
-def item_history(resource: Resource, key: str, ctx: Context) -> dict[str, Any]:
+def item_history(
+    resource: Resource, key: str, ctx: Context, scope: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """``GET /<resource>/<key>/history``: every audited write of the record, newest first."""
     require_read(ctx.principal)
-    record = history.record_key(resource.name, resource.lookup(key))
+    record = history.record_key(resource.name, resource.lookup(key, scope))
     found = history.entries(record)
     return {"count": len(found), "results": found}

@@ -1,11 +1,17 @@
-"""Subjects of a lab's colony: creation (nickname unique within the lab) and lookups by key."""
+"""Subjects of a lab's colony: creation (nickname unique within the lab) and lookups by reference.
+
+A nickname is unique only within its lab, so a subject is referenced by its uuid, or by its nickname
+(with its lab when another lab uses the same nickname).
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from chalicelib import alf
-from chalicelib.errors import BadRequest, NotFound
+from chalicelib.errors import Ambiguous, BadRequest, NotFound
 from chalicelib.models import Lab, Subject
 from chalicelib.models.unique import save_unique
 
@@ -20,16 +26,46 @@ def create_subject(nickname: str, lab: str, **fields: Any) -> Subject:
     return subject
 
 
-def find_subject(nickname: str, lab: str | None = None) -> Subject:
-    """The subject with this nickname (in ``lab`` when given); nicknames are unique only within a lab."""
-    condition = Subject.lab == lab if lab else None
-    found = list(Subject.by_nickname.query(nickname, condition, limit=2))
+def _as_uuid(text: str) -> str | None:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return None
+
+
+def find_subject(reference: str, lab: str | None = None) -> Subject:
+    """The subject with this uuid or nickname (in ``lab`` when given)."""
+    found = subjects_referenced(reference, lab)
     if not found:
-        raise NotFound(f"subject {nickname!r} does not exist" + (f" in lab {lab!r}" if lab else ""))
+        raise NotFound(f"subject {reference!r} does not exist" + (f" in lab {lab!r}" if lab else ""))
     if len(found) > 1:
-        raise BadRequest(f"subject {nickname!r} exists in several labs: name the lab")
+        labs = ", ".join(sorted(subject.lab for subject in found))
+        raise Ambiguous(
+            f"subject {reference!r} exists in several labs ({labs}): name the lab (lab=...) "
+            "or give the subject's id"
+        )
     return found[0]
 
 
-def subjects_named(nickname: str) -> list[Subject]:
-    return list(Subject.by_nickname.query(nickname))
+def subjects_referenced(reference: str, lab: str | None = None) -> list[Subject]:
+    """Every subject a reference may mean: the one with this uuid, or those with this nickname."""
+    key = _as_uuid(reference)
+    if key:
+        try:
+            subject = Subject.get(key)
+        except Subject.DoesNotExist:
+            return []
+        return [subject] if not lab or subject.lab == lab else []
+    condition = Subject.lab == lab if lab else None
+    return list(Subject.by_nickname.query(reference, condition))
+
+
+def nickname_of(reference: str) -> str:
+    """The nickname a reference names (records keyed by nickname are then found by their index)."""
+    found = subjects_referenced(reference) if _as_uuid(reference) else []
+    return found[0].nickname if found else reference
+
+
+def shared_nicknames(nicknames: Iterable[str]) -> set[str]:
+    """The nicknames among these that more than one lab uses (their subjects need the uuid to be named)."""
+    return {name for name in set(nicknames) if len(list(Subject.by_nickname.query(name, limit=2))) > 1}

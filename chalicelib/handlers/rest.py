@@ -27,7 +27,8 @@ def _routes(resource: rest.Resource) -> None:
 
     @route(bp, f"/{name}/{{key}}", name=f"{slug}_read", methods=["GET"])
     def read_item(key: str) -> Response:
-        return _versioned(*rest.read_versioned(resource, key, context(bp.current_request)))
+        request = bp.current_request
+        return _versioned(*rest.read_versioned(resource, key, context(request), query(request)))
 
     @route(bp, f"/{name}/{{key}}", name=f"{slug}_update", methods=["PUT"], content_types=JSON)
     def update_item(key: str) -> Response:
@@ -41,20 +42,22 @@ def _routes(resource: rest.Resource) -> None:
     def delete_item(key: str) -> Response:
         request = bp.current_request
         based_on = history.parse_if_match(request.headers.get("if-match"))
-        rest.delete_item(resource, key, context(request), based_on=based_on)
+        rest.delete_item(resource, key, context(request), based_on=based_on, scope=query(request))
         return Response(body="", status_code=204)
 
     @route(bp, f"/{name}/{{key}}/history", name=f"{slug}_history", methods=["GET"])
     def item_history(key: str) -> dict:
-        return rest.item_history(resource, key, context(bp.current_request))
+        request = bp.current_request
+        return rest.item_history(resource, key, context(request), query(request))
 
     def _update(key: str, *, partial: bool) -> Response:
         request = bp.current_request
         based_on = history.parse_if_match(request.headers.get("if-match"))
+        scope = query(request)
         changed = rest.update_item(
-            resource, key, body(request), context(request), partial=partial, based_on=based_on
+            resource, key, body(request), context(request), partial=partial, based_on=based_on, scope=scope
         )
-        return _versioned(changed, rest.version_of(resource, key))
+        return _versioned(changed, rest.version_of(resource, key, scope))
 
     def _versioned(payload: dict, version: int) -> Response:
         """The record with its version as the ETag a later ``If-Match`` names."""

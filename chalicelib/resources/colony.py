@@ -13,7 +13,7 @@ from chalicelib.fields import Field
 from chalicelib.models import Lab, LabMembership, Project, Subject, User
 from chalicelib.resources.common import any_of, custom, exact, name_field
 from chalicelib.rest import Context, Resource, register
-from chalicelib.subjects import find_subject, subjects_named
+from chalicelib.subjects import find_subject, shared_nicknames, subjects_referenced
 
 register(
     Resource(
@@ -137,9 +137,12 @@ def _age_weeks(subject: Subject) -> int | None:
     return (end - datetime.date.fromisoformat(subject.birth_date)).days // 7
 
 
-def subject_json(subject: Subject, ctx: Context) -> dict[str, Any]:
+def subject_json(subject: Subject, ctx: Context, shared: set[str]) -> dict[str, Any]:
+    """``url`` ends in the nickname, as Alyx's, unless another lab uses that nickname too (``shared``):
+    then it ends in the uuid, so that it leads to this subject alone."""
     values = subject.attribute_values
-    out = {"id": subject.id, "url": ctx.url("subjects", subject.nickname)}
+    key = subject.id if subject.nickname in shared else subject.nickname
+    out = {"id": subject.id, "url": ctx.url("subjects", key)}
     out.update({f.name: values.get(f.name) for f in SUBJECT_FIELDS})
     out["alive"] = subject.death_date is None
     out["age_weeks"] = _age_weeks(subject)
@@ -149,7 +152,7 @@ def subject_json(subject: Subject, ctx: Context) -> dict[str, Any]:
 def _subject_detail(subject: Subject, ctx: Context) -> dict[str, Any]:
     from chalicelib.husbandry import requirement_of
 
-    out = subject_json(subject, ctx)
+    out = subject_json(subject, ctx, shared_nicknames([subject.nickname]))
     requirement = requirement_of(subject)
     out.update(
         water_restricted=requirement.water_restricted,
@@ -168,9 +171,14 @@ def _subject_build(data: dict[str, Any], ctx: Context) -> Subject:
     return Subject(**data)
 
 
+def _subject_list(subjects: list[Subject], ctx: Context) -> list[dict[str, Any]]:
+    shared = shared_nicknames(subject.nickname for subject in subjects)
+    return [subject_json(subject, ctx, shared) for subject in subjects]
+
+
 def _subject_candidates(query: dict[str, str]) -> Any:
     if "nickname" in query:
-        return subjects_named(query["nickname"])
+        return subjects_referenced(query["nickname"])
     if "lab" in query:
         return Subject.by_lab.query(query["lab"])
     return None
@@ -199,7 +207,10 @@ register(
         model=Subject,
         key="nickname",
         lab_scoped=True,
-        description="The animals of a lab's colony; a nickname is unique within its lab",
+        description=(
+            "The animals of a lab's colony; a nickname is unique within its lab. "
+            "/subjects/<nickname> (?lab=<lab> when two labs use it) or /subjects/<id>"
+        ),
         fields=SUBJECT_FIELDS,
         params=(
             exact("nickname"),
@@ -214,10 +225,10 @@ register(
                 "true: no death date; false: dead",
             ),
         ),
-        get=lambda nickname: find_subject(nickname),
+        get=lambda reference, scope: find_subject(reference, scope.get("lab")),
         build=_subject_build,
         candidates=_subject_candidates,
-        serialize_many=lambda subjects, ctx: [subject_json(s, ctx) for s in subjects],
+        serialize_many=_subject_list,
         serialize_detail=_subject_detail,
         ordering=lambda subject: (subject.lab, subject.nickname),
     )

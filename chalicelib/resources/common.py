@@ -47,6 +47,16 @@ def iexact(name: str, attribute: str | None = None) -> Param:
     )
 
 
+def subject() -> Param:
+    """``subject=``: the subject's nickname (any case) or its uuid."""
+
+    def test(item: Any, value: str) -> bool:
+        nickname = str(_value(item, "subject") or "")
+        return nickname.lower() == value.lower() or _value(item, "subject_id") == value.lower()
+
+    return Param("subject", test, "the subject's nickname (any case) or id")
+
+
 def icontains(name: str, attribute: str | None = None) -> Param:
     attribute = attribute or name
 

@@ -11,13 +11,13 @@ from chalicelib.fields import Field
 from chalicelib.models import Dataset, ProbeInsertion, Session
 from chalicelib.qc import qc_name, qc_value
 from chalicelib.resources.catalogue import dataset_files, dataset_url
-from chalicelib.resources.common import any_of, custom, exact, icontains, iexact
+from chalicelib.resources.common import any_of, custom, exact, icontains, subject
 from chalicelib.rest import Context, Resource, register
 from chalicelib.sessions import get_session, sessions_of_lab, sessions_of_subject
-from chalicelib.subjects import find_subject
+from chalicelib.subjects import find_subject, nickname_of
 
 SESSION_FIELDS = (
-    Field("subject", required=True, null=False, description="subject nickname"),
+    Field("subject", required=True, null=False, description="the subject's nickname or id"),
     Field("lab", relation="labs", description="defaults to the subject's lab"),
     Field("users", "list", relation="users"),
     Field("projects", "list", relation="projects"),
@@ -89,7 +89,7 @@ def _candidates(query: dict[str, str]) -> Any:
     if "id" in query:
         return [get_session(query["id"])]
     if "subject" in query:
-        return sessions_of_subject(query["subject"], first, last)
+        return sessions_of_subject(nickname_of(query["subject"]), first, last)
     if "lab" in query:
         return sessions_of_lab(query["lab"], first, last)
     return None
@@ -175,7 +175,7 @@ register(
         fields=SESSION_FIELDS,
         params=(
             custom("id", lambda session, value: session.id == value, "the session id"),
-            iexact("subject"),
+            subject(),
             exact("lab"),
             custom("number", _number, "session number (001 and 1 are the same)"),
             any_of("projects"),

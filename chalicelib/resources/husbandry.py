@@ -19,9 +19,9 @@ from chalicelib.models import (
     WaterType,
     Weighing,
 )
-from chalicelib.resources.common import exact, iexact, name_field
+from chalicelib.resources.common import exact, name_field, subject
 from chalicelib.rest import Context, Resource, register
-from chalicelib.subjects import find_subject, subjects_named
+from chalicelib.subjects import find_subject, subjects_referenced
 
 register(
     Resource(
@@ -51,7 +51,7 @@ register(
 
 def _subject_of(data: dict[str, Any]) -> Subject:
     try:
-        return find_subject(data["subject"])
+        return find_subject(data["subject"], data.get("lab"))
     except NotFound:
         raise BadRequest(f"subject: {data['subject']!r} does not exist") from None
 
@@ -71,7 +71,7 @@ def _dated_record(model: type, time_field: str, what: str):  # noqa: ANN202 - re
             subject=subject.nickname,
             subject_id=subject.id,
             lab=subject.lab,
-            **{k: v for k, v in data.items() if k != "subject"},
+            **{k: v for k, v in data.items() if k not in ("subject", "lab")},
         )
 
     return build
@@ -83,7 +83,7 @@ def _by_subject(model: type):  # noqa: ANN202 - returns a candidates hook
             return None
         return [
             record
-            for subject in subjects_named(query["subject"])
+            for subject in subjects_referenced(query["subject"], query.get("lab"))
             for record in model.by_subject.query(subject.id)
         ]
 
@@ -92,7 +92,10 @@ def _by_subject(model: type):  # noqa: ANN202 - returns a candidates hook
 
 def _change_dated(time_field: str, what: str):  # noqa: ANN202 - returns a change hook
     def change(record: Any, data: dict[str, Any], ctx: Context) -> None:
-        if "subject" in data and data["subject"] != record.subject:
+        if (
+            data.get("subject", record.subject) not in (record.subject, record.subject_id)
+            or data.get("lab", record.lab) != record.lab
+        ):
             raise BadRequest(
                 "subject: a record cannot move to another subject; delete it and create a new one"
             )
@@ -105,15 +108,19 @@ def _change_dated(time_field: str, what: str):  # noqa: ANN202 - returns a chang
     return change
 
 
+SUBJECT = "the subject's nickname or id"
+LAB = "the subject's lab: names which subject a nickname two labs use means"
 model_fields: dict[type, tuple[Field, ...]] = {
     Weighing: (
-        Field("subject", required=True, null=False),
+        Field("subject", required=True, null=False, description=SUBJECT),
+        Field("lab", relation="labs", description=LAB),
         Field("date_time", "datetime"),
         Field("weight", "number", required=True, null=False, minimum=0, description="grams"),
         Field("user", relation="users"),
     ),
     WaterAdministration: (
-        Field("subject", required=True, null=False),
+        Field("subject", required=True, null=False, description=SUBJECT),
+        Field("lab", relation="labs", description=LAB),
         Field("date_time", "datetime"),
         Field("water_administered", "number", minimum=0, description="mL"),
         Field("water_type", relation="water-type"),
@@ -122,14 +129,16 @@ model_fields: dict[type, tuple[Field, ...]] = {
         Field("user", relation="users"),
     ),
     WaterRestriction: (
-        Field("subject", required=True, null=False),
+        Field("subject", required=True, null=False, description=SUBJECT),
+        Field("lab", relation="labs", description=LAB),
         Field("start_time", "datetime"),
         Field("end_time", "datetime"),
         Field("reference_weight", "number", minimum=0, description="grams; 0 = the last weighing before"),
         Field("water_type", relation="water-type"),
     ),
     Surgery: (
-        Field("subject", required=True, null=False),
+        Field("subject", required=True, null=False, description=SUBJECT),
+        Field("lab", relation="labs", description=LAB),
         Field("start_time", "datetime"),
         Field("end_time", "datetime"),
         Field("procedures", "list", relation="procedures"),
@@ -157,7 +166,7 @@ for name, singular, model, time_field, description in (
             description=description,
             fields=model_fields[model],
             params=(
-                iexact("subject"),
+                subject(),
                 exact("lab"),
                 exact("user") if model is not Surgery else exact("outcome_type"),
             ),
