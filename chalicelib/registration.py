@@ -12,6 +12,7 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from pynamodb.transactions import TransactWrite
 
@@ -318,7 +319,7 @@ def data_url(record: FileRecord, repositories: dict[str, DataRepository], base_u
             path.dataset.filename.with_uuid(record.dataset), path.dataset.collection, path.dataset.revision
         ),
     )
-    return f"{root.rstrip('/')}/{remote}"
+    return f"{root.rstrip('/')}/{quote(str(remote))}"  # a revision folder's '#' would end the URL
 
 
 def summary(dataset: Dataset, records: list[FileRecord], session: Session) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import PutError, UpdateError
@@ -610,7 +610,7 @@ def release_datasets(name: str, query: Mapping[str, str], base_url: str) -> dict
             "hash": d.hash,
             "qc": qc_name(d.qc),
             "default_revision": d.default_revision,
-            "url": f"{base_url}/public/{public_path(d)}",
+            "url": f"{base_url}/public/{quote(public_path(d))}",
         }
         for d in (ReleasedDataset.query(name, condition) if count else iter(()))
     )

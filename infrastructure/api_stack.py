@@ -10,16 +10,19 @@ API Gateway stage. Every function the app defines must have a role here, or synt
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 from aws_cdk import ArnFormat, CfnResource, Stack
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from chalice.cdk import Chalice
 from chalice.utils import to_cfn_resource_name
 from constructs import Construct
 
+from chalicelib.handlers.edge import route_not_found
 from infrastructure import permissions
 from infrastructure.stages import (
     CACHE_EXPORT_HANDLER,
@@ -72,6 +75,23 @@ class ApiStack(Stack):
         if stage.tracing:
             self.chalice.get_resource("RestAPI").add_property_override("TracingEnabled", True)
         self._report_batch_item_failures()
+        self._route_not_found()
+
+    def _route_not_found(self) -> None:
+        """A path no route matches answers the app's JSON 404, not API Gateway's 403 "Missing
+        Authentication Token" (or, when the request carries a token, its complaint that the token is no
+        AWS signature: onecloud's routes never ask for one)."""
+        api = self.chalice.get_resource("RestAPI")
+        body = json.dumps({"detail": route_not_found("$context.path")})
+        for kind in ("MISSING_AUTHENTICATION_TOKEN", "INVALID_SIGNATURE"):
+            apigateway.CfnGatewayResponse(
+                self,
+                f"RouteNotFound{kind.title().replace('_', '')}",
+                rest_api_id=api.ref,
+                response_type=kind,
+                status_code="404",
+                response_templates={"application/json": body},
+            )
 
     def _report_batch_item_failures(self) -> None:
         """The registration handler answers which messages failed; Lambda only acts on that (retrying just

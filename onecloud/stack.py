@@ -134,10 +134,11 @@ class LocalStack:
 
     def _start_api(self) -> None:
         from chalice.cli import factory
-        from chalice.local import create_local_server
+
+        from onecloud.gateway import local_server
 
         config = factory.CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name="dev")
-        self._api = create_local_server(config.chalice_app, config, self.options.host, self.options.api_port)
+        self._api = local_server(config.chalice_app, config, self.options.host, self.options.api_port)
         self._api_thread = threading.Thread(target=self._api.server.serve_forever, name="api", daemon=True)
         self._api_thread.start()
         self._app = config.chalice_app

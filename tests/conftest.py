@@ -164,23 +164,21 @@ def _seed_world() -> dict[str, str]:
 @pytest.fixture
 def api(cloud) -> Iterator[Api]:
     """The app, with two labs, their servers, and users of every role (see _seed_world)."""
-    from chalice.test import Client
-
     from app import app
+    from onecloud.gateway import gateway_client
 
     tokens = _seed_world()
-    with Client(app) as client:
+    with gateway_client(app) as client:
         yield Api(client, tokens)
 
 
 @pytest.fixture(scope="module")
 def module_api(_moto) -> Iterator[Api]:
     """Like ``api``, seeded once for a module whose tests only read, or refuse writes."""
-    from chalice.test import Client
-
     from app import app
+    from onecloud.gateway import gateway_client
 
     _empty(_moto)
     tokens = _seed_world()
-    with Client(app) as client:
+    with gateway_client(app) as client:
         yield Api(client, tokens)

@@ -384,6 +384,16 @@ def test_the_api_gateway_stage_is_traced(templates):
         )
 
 
+def test_a_path_no_route_matches_answers_a_json_404(templates):
+    for stage in STAGES:
+        responses = _resources(templates[stage, "api"], "AWS::ApiGateway::GatewayResponse")
+        kinds = {r["Properties"]["ResponseType"]: r["Properties"] for r in responses.values()}
+        assert set(kinds) == {"MISSING_AUTHENTICATION_TOKEN", "INVALID_SIGNATURE"}
+        for properties in kinds.values():
+            assert properties["StatusCode"] == "404"
+            assert "detail" in json.loads(properties["ResponseTemplates"]["application/json"])
+
+
 def test_no_iam_statement_allows_every_action_or_every_resource_needlessly(templates):
     for (stage, part), template in templates.items():
         for name, statement in _statements(template):

@@ -23,7 +23,7 @@ def _download(*parts: str) -> Response:
         response = error_response(401, error.body())
         response.headers["WWW-Authenticate"] = 'Basic realm="onecloud"'
         return response
-    return Response(body="", status_code=302, headers={"Location": url, "Content-Length": "0"})
+    return Response(body="", status_code=302, headers={"Location": url})
 
 
 def _route(depth: int) -> None:

@@ -62,13 +62,18 @@ def query(request: Request) -> dict[str, str]:
 
 
 def json_response(payload: Any, status: int = 200) -> Response:
-    """JSON with an explicit Content-Length (the contract asks for it on every body)."""
-    text = json.dumps(payload, default=str)
+    """JSON. The Content-Length the contract asks for on every body is API Gateway's to send (a second
+    one from the app would be repeated in the answer)."""
     return Response(
-        body=text,
+        body=json.dumps(payload, default=str),
         status_code=status,
-        headers={"Content-Type": "application/json", "Content-Length": str(len(text.encode()))},
+        headers={"Content-Type": "application/json"},
     )
+
+
+def route_not_found(path: str) -> str:
+    """The detail of the 404 for a path no route matches (API Gateway answers it, not the app)."""
+    return f"no endpoint at {path}: GET / lists the endpoints"
 
 
 def error_response(status: int, payload: dict[str, Any]) -> Response:

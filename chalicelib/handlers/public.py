@@ -46,7 +46,7 @@ _RELEASE = {
 
 
 def _redirect(url: str) -> Response:
-    return Response(body="", status_code=302, headers={"Location": url, "Content-Length": "0"})
+    return Response(body="", status_code=302, headers={"Location": url})
 
 
 @route(

@@ -131,8 +131,12 @@ def api_schema() -> dict:
 
 @route(bp, "/", methods=["GET"])
 def root() -> dict:
-    """Every endpoint by name, with its URL."""
+    """Every endpoint that answers a GET without parameters, by name, with its URL."""
     ctx = context(bp.current_request)
     require_read(ctx.principal)
-    names = sorted({path.strip("/").split("/")[0] for path in bp.current_app.routes if path.strip("/")})
+    names = sorted(
+        path.strip("/")
+        for path, methods in bp.current_app.routes.items()
+        if path != "/" and "GET" in methods and "{" not in path
+    )
     return {name: f"{ctx.base_url}/{name}" for name in names}
