@@ -275,3 +275,10 @@ def test_records_carry_their_id_and_a_url_ending_in_it(api, session):
     assert listed["url"] == f"http://localhost/sessions/{listed['id']}"
     subject = api.get("/subjects/KS023").json_body
     assert subject["url"].endswith("/subjects/KS023")
+
+
+def test_a_data_repository_without_a_data_url_is_created(api):
+    created = api.post("/data-repository", {"name": "offline_server", "lab": "cortexlab", "data_url": None})
+    assert created.status_code == 201, created.body
+    assert created.json_body["data_url"] is None
+    assert api.get("/data-repository/offline_server").json_body["data_url"] is None

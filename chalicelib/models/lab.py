@@ -38,6 +38,6 @@ class DataRepository(BaseModel):
     id = UnicodeAttribute(default=new_id)
     lab = UnicodeAttribute(null=True)
     repository_type = UnicodeAttribute(default="Fileserver")
-    data_url = UnicodeAttribute(default="")
+    data_url = UnicodeAttribute(null=True)  # none: a repository ONE cannot download from over HTTP
     globus_is_personal = BooleanAttribute(default=False)
     json = JSONAttribute(null=True)
