@@ -11,8 +11,10 @@ import json
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import quote_plus
 
 from chalicelib import aws
+from chalicelib.config import Settings
 from chalicelib.models.tables import table_definitions
 from chalicelib.observability import logger
 
@@ -28,6 +30,58 @@ def restore(state_dir: Path) -> None:
         return
     tables, objects = _restore_tables(state_dir / "tables"), _restore_objects(state_dir)
     logger.info("restored local state", items=tables, objects=objects, state_dir=str(state_dir))
+
+
+def announce_unregistered() -> int:
+    """Announce again every object of the bucket that is neither registered nor rejected.
+
+    On AWS the upload queue is durable; moto's lives in memory, so the S3 events in flight when the
+    local stack stopped are gone, and their objects would stay pending. Registration is idempotent, so
+    announcing an object twice is harmless. Returns how many were announced.
+    """
+    from chalicelib.models import UploadFile
+
+    s3, sqs, settings = aws.client("s3"), aws.client("sqs"), aws.settings()
+    queue = sqs.get_queue_url(QueueName=settings.upload_queue)["QueueUrl"]
+    objects = {
+        entry["Key"]: entry
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=settings.data_bucket)
+        for entry in page.get("Contents", [])
+    }
+    keys = list(objects)
+    settled = {
+        record.key
+        for start in range(0, len(keys), 100)
+        for record in UploadFile.batch_get(keys[start : start + 100])
+        if record.status != "pending"
+    }
+    waiting = [objects[key] for key in keys if key not in settled]
+    for entry in waiting:
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(_created_event(settings, entry)))
+    if waiting:
+        logger.info("announced objects left unregistered at the last stop", objects=len(waiting))
+    return len(waiting)
+
+
+def _created_event(settings: Settings, entry: dict) -> dict:
+    """The notification S3 sends for a new object (the fields the registration handler reads)."""
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "awsRegion": settings.region,
+                "s3": {
+                    "bucket": {"name": settings.data_bucket},
+                    "object": {
+                        "key": quote_plus(entry["Key"], safe="/"),
+                        "size": entry["Size"],
+                        "eTag": entry["ETag"].strip('"'),
+                    },
+                },
+            }
+        ]
+    }
 
 
 def _save_tables(folder: Path) -> None:

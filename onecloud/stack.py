@@ -125,6 +125,8 @@ class LocalStack:
             snapshot.restore(self.options.state_dir)
             releases.reattach_versions()  # restored objects have new version ids
         provision.notify_uploads(queue_arn)
+        if self.options.state_dir:
+            snapshot.announce_unregistered()  # the events in flight at the last stop
         formats, types = seed_vocabulary()
         ensure_store_repository()
         created = ensure_superuser(self.options.admin_user, self.options.admin_password)
