@@ -11,9 +11,11 @@ import logging
 import os
 import signal
 import socket
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import requests
 
@@ -202,8 +204,12 @@ class LocalStack:
         return "\n".join(lines)
 
 
-def run(options: StackOptions) -> None:
-    """Run the stack in the foreground until Ctrl-C or SIGTERM."""
+def run(options: StackOptions) -> NoReturn:
+    """Run the stack in the foreground until Ctrl-C or SIGTERM, then exit at once.
+
+    Everything is saved and stopped by then; Python's own teardown would spend minutes at full CPU
+    garbage-collecting moto's in-memory AWS and botocore's service models before the process ends.
+    """
     stack = LocalStack(options)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
@@ -216,3 +222,6 @@ def run(options: StackOptions) -> None:
     finally:
         stack.stop()
     print("stopped", flush=True)
+    logging.shutdown()
+    sys.stderr.flush()
+    os._exit(0)
