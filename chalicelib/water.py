@@ -135,10 +135,13 @@ class WaterRequirement:
     adlib: bool  # free water was given on the day
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready: the date as ``YYYY-MM-DD``, numbers and booleans as they are."""
+        """JSON-ready: the date as ``YYYY-MM-DD``, booleans as they are, figures to the thousandth (of a
+        gram, of a mL: finer than any scale or pipette), not with float arithmetic's tails."""
         out = {name: getattr(self, name) for name in self.__dataclass_fields__}
         out["date"] = self.date.isoformat()
-        return out
+        return {
+            name: round(value, 3) if isinstance(value, float) else value for name, value in out.items()
+        }
 
 
 def restriction_on(restrictions: Iterable[Restriction], on: datetime.date) -> Restriction | None:

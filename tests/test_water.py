@@ -407,6 +407,13 @@ def test_as_dict_is_json_ready():
     }
 
 
+def test_figures_are_given_to_the_thousandth_without_float_tails():
+    data = requirement(
+        weighings=[Weighing(at(0), 23.8)], water=[WaterGiven(at(0, 12), 0.1), WaterGiven(at(0, 13), 0.2)]
+    ).as_dict()
+    assert (data["expected_water"], data["given_water"], data["remaining_water"]) == (0.952, 0.3, 0.652)
+
+
 # --- check_alive ----------------------------------------------------------------------------------
 
 
