@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -31,7 +32,7 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("username")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", help="Asked for on a terminal when not given.")
 @click.option("--email", default="")
 @click.option("--lab", "labs", multiple=True, help="Lab the user is a member of (repeatable).")
 @click.option("--superuser", is_flag=True, help="Grant every permission.")
@@ -39,16 +40,34 @@ def user() -> None:
 def user_add(
     username: str, password: str, email: str, labs: tuple[str, ...], superuser: bool, is_public_user: bool
 ) -> None:
-    """Create an account with its lab memberships."""
+    """Create an account with its lab memberships, in the tables of the local stack
+    ($ONECLOUD_AWS_ENDPOINT) or of the deployed stage your AWS credentials reach."""
+    from botocore.exceptions import BotoCoreError
+    from pynamodb.exceptions import PynamoDBException
+
     from chalicelib.accounts import create_user
 
-    create_user(
-        username, password, email=email, labs=labs, is_superuser=superuser, is_public_user=is_public_user
-    )
+    if password is None:
+        if not sys.stdin.isatty():
+            _fail("--password is required when not run from a terminal", 2)
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        create_user(
+            username, password, email=email, labs=labs, is_superuser=superuser, is_public_user=is_public_user
+        )
+    except (PynamoDBException, BotoCoreError) as error:
+        cause = getattr(error, "cause", None) or error
+        port = os.environ.get("ONECLOUD_AWS_PORT", "4566")
+        _fail(
+            f"cannot reach the onecloud tables: {cause}. For the local stack (make up), set "
+            f"ONECLOUD_AWS_ENDPOINT=http://127.0.0.1:{port} (its ONECLOUD_AWS_PORT); for a deployed "
+            "stage, use its AWS credentials (README, Deploying to AWS).",
+            2,
+        )
     click.echo(f"created user {username}")
 
 
-URL_HELP = "The onecloud API (default: $ONECLOUD_URL, else http://127.0.0.1:8000)."
+URL_HELP = "The onecloud API (default: $ONECLOUD_URL, else the local stack, http://127.0.0.1:$ONECLOUD_PORT)."
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -144,6 +163,8 @@ def worker_command(
         )
     except ApiError as error:
         _fail(str(error), 2)
+    if not outcomes:
+        click.echo(f"no task of lab {lab} is waiting")
     sys.exit(0 if all(o.status == "Complete" for o in outcomes) else 1)
 
 

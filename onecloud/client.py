@@ -14,7 +14,6 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-DEFAULT_URL = "http://127.0.0.1:8000"
 TIMEOUT = (10, 120)  # connect, read: a cold Lambda can take seconds to answer
 
 
@@ -28,9 +27,11 @@ class ApiError(Exception):
 
 
 def api_url(url: str | None) -> str:
-    """The API's base URL from ``--url``, then ``ONECLOUD_URL``, without a trailing slash so that tokens
-    saved for ``http://host/`` and ``http://host`` are the same."""
-    return (url or os.environ.get("ONECLOUD_URL") or DEFAULT_URL).rstrip("/")
+    """The API's base URL from ``--url``, then ``ONECLOUD_URL``, else the local stack's (on
+    ``ONECLOUD_PORT``), without a trailing slash so that tokens saved for ``http://host/`` and
+    ``http://host`` are the same."""
+    local = f"http://127.0.0.1:{os.environ.get('ONECLOUD_PORT', '8000')}"
+    return (url or os.environ.get("ONECLOUD_URL") or local).rstrip("/")
 
 
 class Api:
