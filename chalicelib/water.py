@@ -139,9 +139,7 @@ class WaterRequirement:
         gram, of a mL: finer than any scale or pipette), not with float arithmetic's tails."""
         out = {name: getattr(self, name) for name in self.__dataclass_fields__}
         out["date"] = self.date.isoformat()
-        return {
-            name: round(value, 3) if isinstance(value, float) else value for name, value in out.items()
-        }
+        return {name: round(value, 3) if isinstance(value, float) else value for name, value in out.items()}
 
 
 def restriction_on(restrictions: Iterable[Restriction], on: datetime.date) -> Restriction | None:
