@@ -9,10 +9,9 @@ and file records are written in one transaction.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import quote
 
 from pynamodb.transactions import TransactWrite
 
@@ -60,6 +59,35 @@ class FileSpec:
         return str(
             alf.DatasetPath(self.path.filename.without_uuid(), self.path.collection, self.path.revision)
         )
+
+
+class Lookalikes:
+    """The files of a session's collections, by what ONE sees of their names.
+
+    ONE finds a file by object and attribute, with or without its namespace and regardless of case; two
+    files of one collection and revision whose names differ only by case or namespace
+    (``_ibl_trials.choice.NPY``, ``trials.choice.npy``) cannot be told apart, so the second is refused.
+    """
+
+    def __init__(self, identities: Iterable[str]) -> None:
+        self.seen: dict[tuple[str, str, str], str] = {}
+        for identity in identities:
+            self.seen.setdefault(self._look(alf.parse_dataset_path(identity)), identity)
+
+    @staticmethod
+    def _look(path: alf.DatasetPath) -> tuple[str, str, str]:
+        name = replace(path.filename.without_uuid(), namespace=None)
+        return path.collection or "", path.revision or "", str(name).lower()
+
+    def add(self, spec: FileSpec) -> None:
+        """Count ``spec`` in, or refuse it (400) when it looks like another file."""
+        look = self._look(spec.path)
+        other = self.seen.setdefault(look, spec.identity)
+        if other != spec.identity:
+            raise BadRequest(
+                f"{spec.identity}: {other} is already in this collection, and ONE cannot tell apart files "
+                "whose names differ only by case or namespace"
+            )
 
 
 class Vocabulary:
@@ -188,6 +216,9 @@ def register_files(
     ]
     repositories = repositories_for(session.lab, repository, server_only=server_only)
     existing = check_protection(session, specs, sent_names, vocabulary)
+    lookalikes = Lookalikes(existing)
+    for spec in specs:
+        lookalikes.add(spec)
     again = [existing[spec.identity] for spec in specs if spec.identity in existing]
     records = {(r.dataset, r.data_repository): r for d in again for r in FileRecord.by_dataset.query(d.id)}
     for revision in {spec.path.revision for spec in specs if spec.path.revision}:
@@ -319,7 +350,9 @@ def data_url(record: FileRecord, repositories: dict[str, DataRepository], base_u
             path.dataset.filename.with_uuid(record.dataset), path.dataset.collection, path.dataset.revision
         ),
     )
-    return f"{root.rstrip('/')}/{quote(str(remote))}"  # a revision folder's '#' would end the URL
+    # A revision folder's '#' stays raw, as Alyx gives it: ONE quotes the path itself before downloading
+    # and takes the local folder from the unquoted path.
+    return f"{root.rstrip('/')}/{remote}"
 
 
 def summary(dataset: Dataset, records: list[FileRecord], session: Session) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from chalicelib.observability import logger
 from chalicelib.permissions import require_read, require_write
 from chalicelib.registration import (
     FileSpec,
+    Lookalikes,
     Protected,
     Vocabulary,
     protection_details,
@@ -91,6 +92,7 @@ def create_upload(principal: Principal | None, body: Any) -> dict[str, Any]:
     require_write(principal, what="datasets", lab=session.lab, lab_scoped=True)
     vocabulary = Vocabulary()
     existing = {d.relative_path: d for d in datasets_of_session(session.id)}
+    lookalikes = Lookalikes(existing)
     in_store = {
         r.dataset
         for r in FileRecord.by_session.query(session.id)
@@ -114,6 +116,11 @@ def create_upload(principal: Principal | None, body: Any) -> dict[str, Any]:
             )
             continue
         spec = FileSpec(path=parsed, hash=md5, size=size)
+        try:
+            lookalikes.add(spec)
+        except BadRequest as error:
+            answers.append({"path": path, "status": "invalid", "reason": error.detail})
+            continue
         dataset = existing.get(spec.identity)
         if dataset is not None and dataset.hash == md5 and dataset.id in in_store:
             answers.append({"path": path, "status": "registered", "dataset": dataset.id})

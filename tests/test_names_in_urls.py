@@ -52,7 +52,7 @@ def test_a_file_in_a_revision_folder_is_downloaded_by_its_data_url(api):
     EventPump(app).drain()
     (dataset,) = api.get("/datasets?revision=2026-11-30").json_body["results"]
     (url,) = [r["data_url"] for r in dataset["file_records"] if r["data_url"]]
-    assert "#" not in url and "/alf/%232026-11-30%23/_ibl_trials.table." in url
-    redirect = api.get(url.removeprefix("http://localhost"), user="alice")
+    assert "/alf/#2026-11-30#/_ibl_trials.table." in url  # raw, as Alyx: ONE quotes it itself
+    redirect = api.get(quote(url.removeprefix("http://localhost")), user="alice")
     assert redirect.status_code == 302, redirect.body
     assert requests.get(redirect.headers["Location"]).content == data

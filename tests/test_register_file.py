@@ -141,3 +141,27 @@ def test_one_can_ask_whether_files_are_protected_before_registering(api, session
     refused = api.request("get", "/check-protected", json=body, user="alice")
     assert refused.status_code == 403
     assert refused.json_body["details"] == [{"alf/spikes.times.npy": [{"": True}]}]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("alf/_ibl_trials.choice.npy", "alf/trials.choice.npy"),
+        ("alf/trials.choice.npy", "alf/trials.choice.NPY"),
+        ("alf/_ibl_trials.choice.npy", "alf/_ibl_trials.choice.NPY"),
+    ],
+)
+def test_names_that_differ_only_by_case_or_namespace_are_refused(api, session, first, second):
+    assert register(api, first).status_code == 201
+    refused = register(api, second)
+    assert refused.status_code == 400
+    assert first in refused.json_body["detail"] and "case or namespace" in refused.json_body["detail"]
+    later = "alf/#2024-05-01#/"
+    together = register(api, later + first.split("/")[-1], later + second.split("/")[-1])
+    assert together.status_code == 400
+    assert api.get("/datasets?revision=2024-05-01").json_body["count"] == 0
+
+
+def test_the_same_name_in_another_collection_or_revision_is_another_file(api, session):
+    assert register(api, "alf/_ibl_trials.choice.npy", "alf/probe00/trials.choice.npy").status_code == 201
+    assert register(api, "alf/#2024-05-01#/trials.choice.npy").status_code == 201

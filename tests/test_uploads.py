@@ -240,3 +240,14 @@ def test_an_expired_intent_is_renewed_without_starting_over(api, session):
     put(renewed["files"][0], b"t")
     deliver()
     assert files_of(api, answer["id"])["alf/spikes.times.npy"]["status"] == "registered"
+
+
+def test_an_intent_refuses_a_file_named_like_another_but_for_case_or_namespace(api, session):
+    put(intent(api, ("alf/_ibl_trials.choice.npy", b"choices")).json_body["files"][0], b"choices")
+    deliver()
+    answer = intent(api, ("alf/trials.choice.npy", b"other"), ("alf/_ibl_trials.feedbackType.npy", b"f"))
+    assert answer.status_code == 201
+    states = {f["path"]: f for f in answer.json_body["files"]}
+    assert states["alf/trials.choice.npy"]["status"] == "invalid"
+    assert "case or namespace" in states["alf/trials.choice.npy"]["reason"]
+    assert states["alf/_ibl_trials.feedbackType.npy"]["status"] != "invalid"
