@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -348,3 +350,44 @@ def test_the_one_client_loads_what_a_lab_uploaded(
     assert np.array_equal(trials["goCue_times"], np.load(files[1]))
     spikes = one.load_dataset(eid, "spikes.times.npy", collection="alf/probe00", query_type="remote")
     assert np.array_equal(spikes, np.load(files[2]))
+
+
+def test_the_one_client_downloads_a_file_of_a_revision_folder(
+    stack: Stack, root: As, home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """ONE quotes the '#' of a revision folder (%23) in the URL it downloads; the API decodes it."""
+    from onecloud.connect import connect
+
+    root("POST", "/sessions", status=201, json={"subject": SUBJECT, "start_time": "2024-07-01T10:00:00"})
+    older, newer = np.arange(5.0), np.arange(7.0)  # the file, then a later revision of it
+    for folder, values in (("alf", older), ("alf/#2026-11-30#", newer)):
+        buffer = io.BytesIO()
+        np.save(buffer, values)
+        data = buffer.getvalue()
+        intent = root(
+            "POST",
+            "/uploads",
+            status=201,
+            json={
+                "session": f"{LAB}/Subjects/{SUBJECT}/2024-07-01/001",
+                "files": [
+                    {
+                        "path": f"{folder}/_ibl_trials.goCue_times.npy",
+                        "size": len(data),
+                        "md5": hashlib.md5(data).hexdigest(),
+                    }
+                ],
+            },
+        )
+        (planned,) = intent["files"]
+        assert (
+            requests.put(planned["url"], data=data, headers=planned["headers"], timeout=30).status_code == 200
+        )
+        deadline = time.monotonic() + 30
+        while root("GET", f"/uploads/{intent['id']}")["files"][0]["status"] != "registered":
+            assert time.monotonic() < deadline, "not registered in time"
+            time.sleep(0.3)
+    one = connect(stack.url, ALICE, ALICE_PASSWORD, cache_dir=tmp_path_factory.mktemp("one-revisions"))
+    eid = one.path2eid(f"{LAB}/Subjects/{SUBJECT}/2024-07-01/001")
+    loaded = one.load_dataset(eid, "_ibl_trials.goCue_times.npy", revision="2026-11-30")
+    np.testing.assert_array_equal(loaded, newer)
