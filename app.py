@@ -16,6 +16,7 @@ from chalicelib.handlers import (
     tasks,
     uploads,
 )
+from chalicelib.web import bp as web_pages
 
 app = Chalice(app_name="onecloud")
 for blueprint in (
@@ -31,5 +32,6 @@ for blueprint in (
     downloads.bp,
     public.bp,
     cache.bp,
+    web_pages,
 ):
     app.register_blueprint(blueprint)
