@@ -19,6 +19,7 @@ from chalicelib.handlers import (
 from chalicelib.web import bp as web_pages
 
 app = Chalice(app_name="onecloud")
+app.api.binary_types.append("multipart/form-data")  # note images (REST and pages) arrive as files
 for blueprint in (
     health.bp,
     auth.bp,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import quote, urlencode
 
 import jinja2
 from chalice import Blueprint, Response
@@ -32,6 +32,7 @@ from chalice.app import Request
 
 from chalicelib.auth import Principal, principal_for
 from chalicelib.errors import NotAuthenticated, OnecloudError, PermissionDenied
+from chalicelib.forms import Upload, parse_form
 from chalicelib.models import AuthToken, User
 from chalicelib.observability import logger
 from chalicelib.rest import Context
@@ -133,37 +134,7 @@ def cookie(name: str, value: str, request: Request, *, max_age: int | None = Non
 
 def _form(request: Request) -> dict[str, list[Any]]:
     """The submitted form: field -> list of values (text, or ``Upload`` for files)."""
-    raw = request.raw_body or b""
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
-        return _multipart(raw, content_type)
-    return {k: list(v) for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
-
-
-@dataclass(frozen=True)
-class Upload:
-    filename: str
-    content_type: str
-    data: bytes
-
-
-def _multipart(raw: bytes, content_type: str) -> dict[str, list[Any]]:
-    from email.parser import BytesParser
-    from email.policy import HTTP
-
-    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
-    fields: dict[str, list[Any]] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if not name:
-            continue
-        payload = part.get_payload(decode=True) or b""
-        filename = part.get_filename()
-        value: Any = Upload(filename, part.get_content_type(), payload) if filename else payload.decode()
-        if filename == "" or (filename and not payload):
-            continue  # an empty file input
-        fields.setdefault(name, []).append(value)
-    return fields
+    return parse_form(request.raw_body or b"", request.headers.get("content-type", ""))
 
 
 @dataclass
