@@ -7,6 +7,9 @@ import html
 import re
 
 import pytest
+import requests
+
+from tests.webpages import Page, png
 
 
 def test_a_visitor_who_is_not_logged_in_is_sent_to_the_login_page(web):
@@ -267,3 +270,167 @@ def WebClientFor(web):  # noqa: N802 - a second browser on the same app
     from tests.webpages import WebClient
 
     return WebClient(web.client)
+
+
+def test_the_subject_page_shows_todays_figures_as_the_api_computes_them(web, colony_lab):
+    page = web.login("alice").get("/ui/subjects/A")
+    assert page.status == 200 and "<svg" in page.text
+    api = colony_lab.get("/water-requirement/A").json_body
+    block = re.search(r'<dl class="facts" id="water-today">(.*?)</dl>', page.text, re.S).group(1)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", block))
+    assert f"Expected weight {api['expected_weight']:.2f} g" in " ".join(text.split())
+    assert f"Expected water {api['expected_water']:.2f} mL" in " ".join(text.split())
+    assert "81.0%" in text
+
+
+def _session(api, nickname: str = "A", day: str | None = None) -> str:
+    start = f"{day or datetime.date.today().isoformat()}T10:00:00"
+    answer = api.post(
+        "/sessions",
+        {"subject": nickname, "start_time": start, "number": 1, "users": ["alice"], "lab": "cortexlab"},
+    )
+    assert answer.status_code == 201, answer.body
+    return answer.json_body["id"]
+
+
+def _multipart_post(web, path: str, fields: dict, files: dict):
+    import requests as http
+
+    prepared = http.Request("POST", "http://x" + path, data=fields, files=files).prepare()
+    cookie = "; ".join(f"{k}={v}" for k, v in web.cookies.items())
+    response = web.client.http.post(
+        path, headers={"Content-Type": prepared.headers["Content-Type"], "Cookie": cookie}, body=prepared.body
+    )
+    return Page(response)
+
+
+def test_a_session_narrative_is_saved_and_a_note_with_an_image_shows_a_thumbnail(web, colony_lab):
+    eid = _session(colony_lab)
+    web.login("alice")
+    answer = web.post(f"/ui/sessions/{eid}", {"narrative": "Headplate implant, 0.8 mm craniotomy."})
+    assert answer.status == 303
+    assert (
+        colony_lab.get(f"/sessions/{eid}").json_body["narrative"] == "Headplate implant, 0.8 mm craniotomy."
+    )
+    token = web.get(f"/ui/sessions/{eid}").csrf()
+    image = png()
+    answer = _multipart_post(
+        web,
+        "/ui/notes/add",
+        {
+            "csrf_token": token,
+            "content_type": "session",
+            "object_id": eid,
+            "text": "craniotomy",
+            "next": f"/sessions/{eid}",
+        },
+        {"image": ("crani.png", image, "image/png")},
+    )
+    assert answer.status == 303 and answer.location == f"/ui/sessions/{eid}"
+    page = web.get(f"/ui/sessions/{eid}")
+    thumbnail = re.search(r'<img src="(/ui/notes/([\w-]+)/image)"', page.text)
+    assert thumbnail and "craniotomy" in page
+    served = web.get(thumbnail.group(1))
+    assert served.status == 302
+    assert requests.get(served.location, timeout=10).content == image
+    assert "delete" not in page.plain.lower()  # notes cannot be deleted from the session page
+    anonymous = WebClientFor(web).get(thumbnail.group(1))
+    assert anonymous.status == 303 and anonymous.location.startswith("/ui/login")
+
+
+def test_another_labs_member_cannot_edit_a_narrative_or_add_a_note(web, colony_lab):
+    eid = _session(colony_lab)
+    web.login("bob")
+    page = web.get(f"/ui/sessions/{eid}")
+    assert page.status == 200 and "<textarea" not in page.text  # read only
+    answer = web.post(f"/ui/sessions/{eid}", {"narrative": "vandal"}, csrf=page.csrf())
+    assert answer.status == 403 and "not a member of lab 'cortexlab'" in answer
+    answer = web.post(
+        "/ui/notes/add",
+        {"content_type": "session", "object_id": eid, "text": "x", "next": f"/sessions/{eid}"},
+        csrf=page.csrf(),
+    )
+    assert "note_error=" in answer.location
+    assert colony_lab.get(f"/notes?object_id={eid}").json_body["count"] == 0
+    assert colony_lab.get(f"/sessions/{eid}").json_body["narrative"] == ""
+
+
+def test_the_training_week_highlights_a_mouse_that_trained_fewer_than_five_days(web, colony_lab):
+    monday = datetime.date(2026, 11, 16)
+    for offset in range(4):  # Monday to Thursday
+        _session(colony_lab, "A", (monday + datetime.timedelta(days=offset)).isoformat())
+    for offset in range(5):
+        _session(colony_lab, "B", (monday + datetime.timedelta(days=offset)).isoformat())
+    page = web.login("alice").get("/ui/training-week/2026-11-19")
+    rows = dict(re.findall(r'<tr data-subject="(\w)"( class="highlight")?', page.text))
+    assert rows == {"A": ' class="highlight"', "B": ""}
+    a_row = re.search(r'<tr data-subject="A".*?</tr>', page.text, re.S).group(0)
+    assert a_row.count('aria-label="trained"') == 4 and "<strong>4</strong>" in a_row
+
+
+def test_an_errored_task_shows_its_log_tail_and_can_be_restarted(web, colony_lab):
+    from chalicelib.models import Task
+
+    eid = _session(colony_lab)
+    task = Task(
+        name="EphysCompress", session=eid, lab="cortexlab", status="Errored", log="line 1\nTraceback: boom"
+    )
+    task.save()
+    page = web.login("alice").get("/ui/tasks")
+    assert "Traceback: boom" in page and "EphysCompress" in page
+    answer = web.post(f"/ui/tasks/{task.id}/restart", {}, csrf=page.csrf())
+    assert answer.status == 303
+    assert colony_lab.get(f"/tasks/{task.id}").json_body["status"] == "Waiting"
+    assert web.login("bob").post(f"/ui/tasks/{task.id}/restart", {}, csrf=web.get("/ui").csrf()).status == 403
+
+
+def test_a_surgery_with_an_implant_is_added_through_the_form(web, colony_lab):
+    web.login("alice")
+    answer = web.post(
+        "/ui/surgeries",
+        {
+            "subject": "D",
+            "start_time": _today(7)[:16],
+            "implant_weight": "1.5",
+            "outcome_type": "Recovery",
+            "narrative": "headplate",
+        },
+    )
+    assert answer.status == 303
+    saved = colony_lab.get("/surgeries?subject=D").json_body["results"]
+    assert [(s["implant_weight"], s["users"]) for s in saved] == [(1.5, ["alice"])]
+    assert "headplate" in web.get("/ui/surgeries")
+
+
+def test_the_subjects_list_of_a_lab_of_1000_mice_costs_a_fixed_number_of_requests(web, api, dynamodb_calls):
+    """colony-web.md: pages cost what they show, not a request per row. The count with 10 mice and
+    with 1,000 mice is the same."""
+    from chalicelib.models import Subject, WaterRestriction, Weighing
+
+    def seed(start: int, stop: int) -> None:
+        with (
+            Subject.batch_write() as subjects,
+            WaterRestriction.batch_write() as restrictions,
+            Weighing.batch_write() as weighings,
+        ):
+            for number in range(start, stop):
+                subject = Subject(nickname=f"M{number:04d}", lab="cortexlab", responsible_user="alice")
+                subjects.save(subject)
+                if number % 10 == 0:
+                    common = {"subject": subject.nickname, "subject_id": subject.id, "lab": "cortexlab"}
+                    restrictions.save(WaterRestriction(start_time=_ago(5), reference_weight=20.0, **common))
+                    weighings.save(Weighing(date_time=_today(), weight=17.0, **common))
+
+    def cost() -> int:
+        dynamodb_calls.clear()
+        page = web.get("/ui/subjects", responsible_user="all")
+        assert page.status == 200
+        return sum(dynamodb_calls.values())
+
+    seed(0, 10)
+    web.login("alice")
+    few = cost()
+    seed(10, 1000)
+    many = cost()
+    assert many == few <= 12, dict(dynamodb_calls)
+    assert "1000 subjects" in web.get("/ui/subjects", responsible_user="all")

@@ -113,6 +113,7 @@ class WebClient:
         return Page(response)
 
     def login(self, username: str, password: str | None = None) -> WebClient:
+        self.cookies.pop("onecloud_session", None)  # another user on the same browser
         answer = self.post("/ui/login", {"username": username, "password": password or PASSWORDS[username]})
         assert answer.status == 303, answer.text
         return self

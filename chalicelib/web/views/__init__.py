@@ -1,5 +1,8 @@
-"""One module per kind of page; importing them registers their routes and navigation entries."""
+"""One module per kind of page. Every module of this package is imported here, which registers its pages
+and navigation entries: adding a page is adding a module."""
 
-from chalicelib.web.views import auth, home, husbandry, subjects
+import importlib
+import pkgutil
 
-__all__ = ["auth", "home", "husbandry", "subjects"]
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")

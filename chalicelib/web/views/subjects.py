@@ -7,9 +7,14 @@ from collections import Counter
 
 from chalice import Response
 
-from chalicelib.models import Session
+from chalicelib import husbandry, water
+from chalicelib.models import Lab, Session, Surgery, WaterAdministration, WaterRestriction, Weighing
+from chalicelib.sessions import sessions_of_subject
+from chalicelib.subjects import find_subject
 from chalicelib.web.pages import Web, nav, page, render
 from chalicelib.web.views.common import Row, colony, is_alive, labs_shown
+from chalicelib.web.views.husbandry import history, weight_chart
+from chalicelib.web.views.notes import notes_of
 
 nav("Subjects", "/subjects", order=10)
 PER_PAGE = 100
@@ -75,4 +80,50 @@ def subjects(web: Web) -> Response:
         lines=sorted({r.subject.line for r in rows if r.subject.line}),
         page_number=number,
         pages=pages,
+    )
+
+
+def _newest(items: list, field: str) -> list:
+    return sorted(items, key=lambda item: getattr(item, field), reverse=True)
+
+
+@page("/subjects/{nickname}")
+def subject_page(web: Web, nickname: str) -> Response:
+    """Everything about one mouse: profile, today's water figures, weight chart, weighings, water,
+    restrictions, surgeries, sessions and notes (colony-web.md 2.2)."""
+    today = datetime.date.today()
+    subject = find_subject(nickname, web.query.get("lab") or None)
+    found: dict[type, list] = {
+        model: list(model.by_subject.query(subject.id))
+        for model in (Weighing, WaterAdministration, WaterRestriction, Surgery)
+    }
+    records = husbandry.Records()
+    for items in found.values():
+        for item in items:
+            records.add(item)
+    try:
+        rule = husbandry.rule_of(Lab.get(subject.lab))
+    except Lab.DoesNotExist:
+        rule = husbandry.rule_of(None)
+    req = husbandry.requirement_from(subject, records, rule, today)
+    pct = husbandry.weight_percentage(subject, records, rule, req)
+    days = [d for d in history(subject, records, rule, today) if (today - d.date).days <= 90]
+    return render(
+        web,
+        "subject.html",
+        title=subject.nickname,
+        subject=subject,
+        today=today,
+        req=req,
+        pct=pct,
+        band=water.weight_band(req, rule, pct),
+        chart=weight_chart(subject.nickname, subject.sex or "U", days),
+        weighings=_newest(found[Weighing], "date_time"),
+        given=_newest(found[WaterAdministration], "date_time"),
+        restrictions=_newest(found[WaterRestriction], "start_time"),
+        surgeries=_newest(found[Surgery], "start_time"),
+        sessions=[s for s in reversed(list(sessions_of_subject(subject.nickname))) if s.lab == subject.lab],
+        notes=notes_of(subject.id),
+        age=(today - datetime.date.fromisoformat(subject.birth_date)).days if subject.birth_date else None,
+        can_write=web.can_write(subject.lab),
     )
