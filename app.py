@@ -16,8 +16,10 @@ from chalicelib.handlers import (
     tasks,
     uploads,
 )
+from chalicelib.web import bp as web_pages
 
 app = Chalice(app_name="onecloud")
+app.api.binary_types.append("multipart/form-data")  # note images (REST and pages) arrive as files
 for blueprint in (
     health.bp,
     auth.bp,
@@ -31,5 +33,6 @@ for blueprint in (
     downloads.bp,
     public.bp,
     cache.bp,
+    web_pages,
 ):
     app.register_blueprint(blueprint)

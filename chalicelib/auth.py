@@ -37,6 +37,11 @@ def _digest(token: str) -> str:
 
 def log_in(username: str, password: str) -> str:
     """A new token for valid credentials; any failure is the same 400 (no hint which part was wrong)."""
+    return issue_token(check_credentials(username, password).username)
+
+
+def check_credentials(username: str, password: str) -> User:
+    """The active user with this password; any failure is the same 400 (the API and the web log-in)."""
     if not username or not password:
         raise BadRequest("username and password are required")
     try:
@@ -45,7 +50,7 @@ def log_in(username: str, password: str) -> str:
         user = None
     if user is None or not user.is_active or not verify_password(password, user.password_hash):
         raise BadRequest("Unable to log in with provided credentials.")
-    return issue_token(username)
+    return user
 
 
 def issue_token(username: str) -> str:

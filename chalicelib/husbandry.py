@@ -1,8 +1,16 @@
-"""Husbandry records of a subject, gathered for the water rules in ``chalicelib.water``."""
+"""Husbandry records of a subject, gathered for the water rules in ``chalicelib.water``.
+
+``requirement_of`` reads one subject's records (the API's ``water-requirement``); ``requirements_of`` reads
+a whole lab's in a fixed number of queries (the web pages' lists) and hands each subject's records to the
+same computation, so both faces show the same numbers.
+"""
 
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from chalicelib import water
 from chalicelib.fields import parse_datetime
@@ -13,40 +21,150 @@ def _moment(text: str) -> datetime.datetime:
     return parse_datetime(text)
 
 
-def requirement_of(subject: Subject, on: datetime.date | None = None) -> water.WaterRequirement:
-    """Four index queries (weighings, water, restrictions, surgeries of the subject) and the lab's rule."""
-    day = on or datetime.date.today()
-    weighings = [
-        water.Weighing(_moment(w.date_time), float(w.weight)) for w in Weighing.by_subject.query(subject.id)
-    ]
-    given = [
-        water.WaterGiven(_moment(w.date_time), float(w.water_administered or 0), bool(w.adlib))
-        for w in WaterAdministration.by_subject.query(subject.id)
-    ]
-    restrictions = [
-        water.Restriction(
-            _moment(r.start_time), _moment(r.end_time) if r.end_time else None, float(r.reference_weight or 0)
-        )
-        for r in WaterRestriction.by_subject.query(subject.id)
-    ]
-    implants = [(_moment(s.start_time), s.implant_weight) for s in Surgery.by_subject.query(subject.id)]
+@dataclass
+class Records:
+    """One subject's husbandry records, converted for ``chalicelib.water``."""
+
+    weighings: list[water.Weighing] = field(default_factory=list)
+    given: list[water.WaterGiven] = field(default_factory=list)
+    restrictions: list[water.Restriction] = field(default_factory=list)
+    implants: list[tuple[datetime.datetime, float | None]] = field(default_factory=list)
+    session_water: dict[datetime.date, float] = field(default_factory=dict)  # mL given in sessions, by day
+
+    def add(self, record: Weighing | WaterAdministration | WaterRestriction | Surgery) -> None:
+        if isinstance(record, Weighing):
+            self.weighings.append(water.Weighing(_moment(record.date_time), float(record.weight)))
+        elif isinstance(record, WaterAdministration):
+            given = water.WaterGiven(
+                _moment(record.date_time), float(record.water_administered or 0), bool(record.adlib)
+            )
+            self.given.append(given)
+            if record.session:
+                day = given.date_time.date()
+                self.session_water[day] = self.session_water.get(day, 0.0) + given.water_administered
+        elif isinstance(record, WaterRestriction):
+            self.restrictions.append(
+                water.Restriction(
+                    _moment(record.start_time),
+                    _moment(record.end_time) if record.end_time else None,
+                    float(record.reference_weight or 0),
+                )
+            )
+        else:
+            self.implants.append((_moment(record.start_time), record.implant_weight))
+
+
+def rule_of(lab: Lab | None) -> water.LabRule:
+    if lab is None:
+        return water.LabRule(0.0, 0.0)
+    return water.LabRule(float(lab.reference_weight_pct or 0), float(lab.zscore_weight_pct or 0))
+
+
+def _lab(name: str) -> Lab | None:
     try:
-        lab = Lab.get(subject.lab)
-        rule = water.LabRule(float(lab.reference_weight_pct or 0), float(lab.zscore_weight_pct or 0))
+        return Lab.get(name)
     except Lab.DoesNotExist:
-        rule = water.LabRule(0.0, 0.0)
-    restriction = water.restriction_on(restrictions, day)
+        return None
+
+
+def records_of(subject: Subject) -> Records:
+    """Four index queries: the subject's weighings, water, restrictions and surgeries."""
+    records = Records()
+    for model in (Weighing, WaterAdministration, WaterRestriction, Surgery):
+        for record in model.by_subject.query(subject.id):
+            records.add(record)
+    return records
+
+
+def requirement_from(
+    subject: Subject, records: Records, rule: water.LabRule, day: datetime.date
+) -> water.WaterRequirement:
+    """The water figures of ``subject`` on ``day`` from records already read."""
+    restriction = water.restriction_on(records.restrictions, day)
     reference_implant = (
-        water.implant_weight_on(implants, restriction.start_time.date()) if restriction else None
+        water.implant_weight_on(records.implants, restriction.start_time.date()) if restriction else None
     )
     return water.water_requirement(
         on=day,
-        weighings=weighings,
-        water=given,
-        restrictions=restrictions,
-        implant_weight=water.implant_weight_on(implants, day),
+        weighings=records.weighings,
+        water=records.given,
+        restrictions=records.restrictions,
+        implant_weight=water.implant_weight_on(records.implants, day),
         rule=rule,
         birth_date=datetime.date.fromisoformat(subject.birth_date) if subject.birth_date else None,
         sex=subject.sex or "U",
         reference_implant_weight=reference_implant,
     )
+
+
+def weight_percentage(
+    subject: Subject, records: Records, rule: water.LabRule, requirement: water.WaterRequirement
+) -> float | None:
+    """The Weight % shown for a subject: today's when restricted; otherwise against the expected weight
+    of the last day of its latest restriction (None if it never was restricted)."""
+    if requirement.water_restricted:
+        return requirement.percentage_weight
+    started = [r for r in records.restrictions if r.start_time.date() <= requirement.date and r.end_time]
+    if not started:
+        return None
+    latest = max(started, key=lambda r: r.start_time)
+    last_day = max(latest.end_time.date() - datetime.timedelta(days=1), latest.start_time.date())
+    return water.free_percentage(requirement, requirement_from(subject, records, rule, last_day))
+
+
+def requirement_of(subject: Subject, on: datetime.date | None = None) -> water.WaterRequirement:
+    """Four index queries (weighings, water, restrictions, surgeries of the subject) and the lab's rule."""
+    return requirement_from(
+        subject, records_of(subject), rule_of(_lab(subject.lab)), on or datetime.date.today()
+    )
+
+
+def lab_records(lab: str, day: datetime.date) -> dict[str, Records]:
+    """Every subject's records of ``lab`` up to ``day``, by subject id, in four index queries (each read in
+    as many pages as the data needs, whatever the number of subjects)."""
+    end = (day + datetime.timedelta(days=1)).isoformat()
+    by_subject: dict[str, Records] = defaultdict(Records)
+    for model, time_field in (
+        (Weighing, Weighing.date_time),
+        (WaterAdministration, WaterAdministration.date_time),
+        (WaterRestriction, WaterRestriction.start_time),
+        (Surgery, Surgery.start_time),
+    ):
+        for record in model.by_lab.query(lab, time_field < end):
+            by_subject[record.subject_id].add(record)
+    return by_subject
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A subject's water figures on a day, its Weight % (``weight_percentage``) and how that reads."""
+
+    requirement: water.WaterRequirement
+    percentage: float | None
+    band: str
+
+
+def lab_figures(lab: str, subjects: Iterable[Subject], day: datetime.date) -> dict[str, Figures]:
+    """The figures of the lab's ``subjects`` on ``day`` by subject id: the lab and four queries, whatever
+    the number of subjects."""
+    records, rule = lab_records(lab, day), rule_of(_lab(lab))
+    out = {}
+    for s in subjects:
+        mine = records.get(s.id, Records())
+        requirement = requirement_from(s, mine, rule, day)
+        percentage = weight_percentage(s, mine, rule, requirement)
+        out[s.id] = Figures(requirement, percentage, water.weight_band(requirement, rule, percentage))
+    return out
+
+
+def requirements_of(
+    subjects: Iterable[Subject], on: datetime.date | None = None
+) -> dict[str, water.WaterRequirement]:
+    """The water figures of subjects of any labs on a day, by subject id (``lab_figures`` per lab)."""
+    day = on or datetime.date.today()
+    subjects = list(subjects)
+    out: dict[str, water.WaterRequirement] = {}
+    for lab in sorted({s.lab for s in subjects}):
+        figures = lab_figures(lab, [s for s in subjects if s.lab == lab], day)
+        out.update({key: value.requirement for key, value in figures.items()})
+    return out

@@ -75,6 +75,8 @@ class Resource:
     get: Callable[[str, Mapping[str, str]], Model] | None = None
     after_save: Callable[[Model, dict[str, Any]], None] | None = None
     after_delete: Callable[[Model], None] | None = None
+    store_files: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # multipart files -> field values
+    discard_files: Callable[[dict[str, Any]], None] | None = None  # undo store_files when the create fails
 
     def __post_init__(self) -> None:
         self.field_names = [f.name for f in self.fields]

@@ -331,6 +331,40 @@ def water_requirement(
     )
 
 
+def free_percentage(today: WaterRequirement, last_restricted: WaterRequirement) -> float | None:
+    """Weight % of a subject no longer restricted, against the expected weight of its last restricted
+    day: Alyx keeps showing it (in grey) from the last restriction's reference weight."""
+    if today.last_weight is None or last_restricted.expected_weight is None:
+        return None
+    expected_free = last_restricted.expected_weight - last_restricted.implant_weight
+    return 100 * (today.last_weight - today.implant_weight) / expected_free if expected_free > 0 else None
+
+
+NEAR_MINIMUM = 0.02
+"""A weight within this fraction above the lab's threshold is flagged (Alyx's orange Weight %)."""
+
+
+def weight_band(requirement: WaterRequirement, rule: LabRule, percentage: float | None = None) -> str:
+    """How a subject's Weight % reads, as Alyx's colour-coded column (``percentage_weight_html``).
+
+    ``unknown`` without a percentage; ``free`` when not water-restricted (grey; ``percentage`` is then
+    ``free_percentage``); otherwise ``low`` (red)
+    under the larger of the lab's two percentages, ``near`` (orange) within 2 points above it, else ``ok``
+    (green).
+    """
+    if not requirement.water_restricted:
+        return "free" if percentage is not None else "unknown"
+    if requirement.percentage_weight is None:
+        return "unknown"
+    threshold = max(rule.reference_weight_pct, rule.zscore_weight_pct)
+    fraction = requirement.percentage_weight / 100
+    if fraction < threshold:
+        return "low"
+    if fraction < threshold + NEAR_MINIMUM:
+        return "near"
+    return "ok"
+
+
 def check_alive(record_time: datetime.datetime, death_date: datetime.date | None, what: str) -> None:
     """Refuse a husbandry record dated after the subject died; the day of death itself is allowed.
 

@@ -182,3 +182,7 @@ def module_api(_moto) -> Iterator[Api]:
     tokens = _seed_world()
     with gateway_client(app) as client:
         yield Api(client, tokens)
+
+
+# The web pages' harness: ``web`` (in process), ``ui_stack`` and ``ui`` (Chromium on the local stack).
+from tests.webpages import _playwright, ui, ui_stack, web  # noqa: E402, F401

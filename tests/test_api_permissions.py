@@ -12,6 +12,7 @@ import pytest
 
 from app import app
 from chalicelib import rest
+from chalicelib.web.pages import is_page
 
 OPEN = {("/health", "GET"), ("/auth-token", "POST")} | {
     (path, "GET")
@@ -85,7 +86,10 @@ def world(api):
 
 
 def _routes() -> list[tuple[str, str]]:
-    return sorted((path, method) for path, methods in app.routes.items() for method in methods)
+    """The REST API's routes (the web pages under /ui have their own tests: test_web_pages.py)."""
+    return sorted(
+        (path, method) for path, methods in app.routes.items() for method in methods if not is_page(path)
+    )
 
 
 def _url(path: str, world: dict) -> str:

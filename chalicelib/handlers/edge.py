@@ -11,13 +11,13 @@ import functools
 import json
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
 from chalice.app import ChaliceViewError, Request
 
 from chalicelib.auth import Principal, authenticate
 from chalicelib.errors import BadRequest, OnecloudError
+from chalicelib.forms import parse_form
 from chalicelib.observability import logger
 from chalicelib.rest import Context
 
@@ -49,8 +49,8 @@ def body(request: Request) -> Any:
     if not raw.strip():
         return {}
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        return {key: values[-1] for key, values in parse_qs(raw.decode(), keep_blank_values=True).items()}
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return {key: values[-1] for key, values in parse_form(raw, content_type).items()}
     try:
         return json.loads(raw)
     except ValueError as error:

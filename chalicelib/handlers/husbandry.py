@@ -1,11 +1,12 @@
-"""``GET /water-requirement/<nickname>``: what a restricted subject needs today."""
+"""``GET /water-requirement/<nickname>``: what a restricted subject needs today; ``GET /notes/<id>/image``."""
 
 from __future__ import annotations
 
 import datetime
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
+from chalicelib import notes
 from chalicelib.errors import BadRequest
 from chalicelib.handlers.edge import context, query, route
 from chalicelib.husbandry import requirement_of
@@ -33,3 +34,10 @@ def water_requirement(nickname: str) -> dict:
     expected, implant = requirement.expected_weight, requirement.implant_weight
     alert = None if expected is None else round(implant + ALERT_FRACTION * (expected - implant), 2)
     return {"subject": subject.nickname, "lab": subject.lab, **requirement.as_dict(), "alert_weight": alert}
+
+
+@route(bp, "/notes/{key}/image", methods=["GET"])
+def note_image(key: str) -> Response:
+    """The note's image: a redirect to a short-lived link, for callers allowed to read the note."""
+    require_read(context(bp.current_request).principal)
+    return Response(body="", status_code=302, headers={"Location": notes.image_of(key)})

@@ -6,10 +6,22 @@ from chalice import Blueprint, Response
 
 import chalicelib.resources  # noqa: F401 - registers every resource
 from chalicelib import history, rest
+from chalicelib.forms import Upload
 from chalicelib.handlers.edge import body, context, json_response, query, route
 
 bp = Blueprint(__name__)
 JSON = ["application/json"]
+FILES = ["multipart/form-data"]
+
+
+def _with_files(resource: rest.Resource, data: dict) -> tuple[dict, dict]:
+    """A multipart create (Alyx's ``files=``): files become field values through the resource's hook,
+    checked by the same validation as the other fields. Returns the data and the stored values."""
+    files = {name: value for name, value in data.items() if isinstance(value, Upload)}
+    if not files:
+        return data, {}
+    stored = resource.store_files(files)
+    return {**{k: v for k, v in data.items() if k not in files}, **stored}, stored
 
 
 def _routes(resource: rest.Resource) -> None:
@@ -20,10 +32,20 @@ def _routes(resource: rest.Resource) -> None:
         request = bp.current_request
         return rest.list_items(resource, query(request), context(request), f"/{name}")
 
-    @route(bp, f"/{name}", name=f"{slug}_create", methods=["POST"], content_types=JSON)
+    creates = JSON + (FILES if resource.store_files else [])
+
+    @route(bp, f"/{name}", name=f"{slug}_create", methods=["POST"], content_types=creates)
     def create_item() -> Response:
         request = bp.current_request
-        return json_response(rest.create_item(resource, body(request), context(request)), status=201)
+        data, stored = body(request), {}
+        if resource.store_files and isinstance(data, dict):
+            data, stored = _with_files(resource, data)
+        try:
+            return json_response(rest.create_item(resource, data, context(request)), status=201)
+        except Exception:
+            if stored and resource.discard_files:
+                resource.discard_files(stored)  # a request that fails leaves nothing behind
+            raise
 
     @route(bp, f"/{name}/{{key}}", name=f"{slug}_read", methods=["GET"])
     def read_item(key: str) -> Response:

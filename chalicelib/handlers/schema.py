@@ -12,6 +12,7 @@ import chalicelib
 from chalicelib import rest
 from chalicelib.handlers.edge import context, route
 from chalicelib.permissions import require_read
+from chalicelib.web.pages import is_page
 
 bp = Blueprint(__name__)
 
@@ -77,6 +78,8 @@ def openapi(routes: dict[str, dict[str, Any]], base_url: str) -> dict[str, Any]:
     schemas = {resource.name: _component(resource) for resource in rest.REGISTRY.values()}
     paths: dict[str, Any] = {}
     for path, methods in sorted(routes.items()):
+        if is_page(path):
+            continue  # the web pages (HTML) are not part of the REST API
         segments = path.strip("/").split("/")
         resource = rest.REGISTRY.get(segments[0])
         keyed = len(segments) == 2 and segments[1].startswith("{")

@@ -25,6 +25,17 @@ class WeighingsBySubject(GlobalSecondaryIndex["Weighing"]):
     date_time = UnicodeAttribute(range_key=True)
 
 
+class WeighingsByLab(GlobalSecondaryIndex["Weighing"]):
+    """A lab's records in one query (the web pages' lists), never one query per subject."""
+
+    class Meta:
+        index_name = "lab-index"
+        projection = AllProjection()
+
+    lab = UnicodeAttribute(hash_key=True)
+    date_time = UnicodeAttribute(range_key=True)
+
+
 class Weighing(BaseModel):
     class Meta(TableMeta):
         table = "weighings"
@@ -38,6 +49,7 @@ class Weighing(BaseModel):
     user = UnicodeAttribute(null=True)
 
     by_subject = WeighingsBySubject()
+    by_lab = WeighingsByLab()
 
 
 class WaterAdministrationsBySubject(GlobalSecondaryIndex["WaterAdministration"]):
@@ -46,6 +58,17 @@ class WaterAdministrationsBySubject(GlobalSecondaryIndex["WaterAdministration"])
         projection = AllProjection()
 
     subject_id = UnicodeAttribute(hash_key=True)
+    date_time = UnicodeAttribute(range_key=True)
+
+
+class WaterAdministrationsByLab(GlobalSecondaryIndex["WaterAdministration"]):
+    """A lab's records in one query (the web pages' lists), never one query per subject."""
+
+    class Meta:
+        index_name = "lab-index"
+        projection = AllProjection()
+
+    lab = UnicodeAttribute(hash_key=True)
     date_time = UnicodeAttribute(range_key=True)
 
 
@@ -65,6 +88,7 @@ class WaterAdministration(BaseModel):
     user = UnicodeAttribute(null=True)
 
     by_subject = WaterAdministrationsBySubject()
+    by_lab = WaterAdministrationsByLab()
 
 
 class WaterRestrictionsBySubject(GlobalSecondaryIndex["WaterRestriction"]):
@@ -73,6 +97,17 @@ class WaterRestrictionsBySubject(GlobalSecondaryIndex["WaterRestriction"]):
         projection = AllProjection()
 
     subject_id = UnicodeAttribute(hash_key=True)
+    start_time = UnicodeAttribute(range_key=True)
+
+
+class WaterRestrictionsByLab(GlobalSecondaryIndex["WaterRestriction"]):
+    """A lab's records in one query (the web pages' lists), never one query per subject."""
+
+    class Meta:
+        index_name = "lab-index"
+        projection = AllProjection()
+
+    lab = UnicodeAttribute(hash_key=True)
     start_time = UnicodeAttribute(range_key=True)
 
 
@@ -90,3 +125,4 @@ class WaterRestriction(BaseModel):
     water_type = UnicodeAttribute(default="Water")
 
     by_subject = WaterRestrictionsBySubject()
+    by_lab = WaterRestrictionsByLab()

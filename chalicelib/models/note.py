@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.models.base import BaseModel, TableMeta, new_id, now
@@ -29,5 +29,6 @@ class Note(BaseModel):
     content_type = UnicodeAttribute()
     object_id = UnicodeAttribute()
     lab = UnicodeAttribute(null=True)
+    json = JSONAttribute(null=True)  # e.g. {"tag": "## report ##"} on IBL's generated report images
 
     by_object = NotesByObject()

@@ -26,6 +26,17 @@ class SurgeriesBySubject(GlobalSecondaryIndex["Surgery"]):
     start_time = UnicodeAttribute(range_key=True)
 
 
+class SurgeriesByLab(GlobalSecondaryIndex["Surgery"]):
+    """A lab's surgeries in one query (implant weights for the lab's water figures, the surgeries page)."""
+
+    class Meta:
+        index_name = "lab-index"
+        projection = AllProjection()
+
+    lab = UnicodeAttribute(hash_key=True)
+    start_time = UnicodeAttribute(range_key=True)
+
+
 class Surgery(BaseModel):
     class Meta(TableMeta):
         table = "surgeries"
@@ -45,3 +56,4 @@ class Surgery(BaseModel):
     json = JSONAttribute(null=True)
 
     by_subject = SurgeriesBySubject()
+    by_lab = SurgeriesByLab()

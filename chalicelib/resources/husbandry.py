@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from chalicelib import water
+from chalicelib import notes, water
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.fields import Field, parse_datetime
 from chalicelib.models import (
@@ -188,10 +188,36 @@ def _note_build(data: dict[str, Any], ctx: Context) -> Note:
         raise BadRequest(f"object_id: no {data['content_type']} {data['object_id']}") from None
     if not data.get("user") and ctx.principal:
         data["user"] = ctx.principal.username
+    if data.get("image"):
+        notes.check_uploaded(data["image"])
     return Note(lab=target.lab, **data)
 
 
-register(
+def _note_change(note: Note, data: dict[str, Any], ctx: Context) -> None:
+    if data.get("image") and data["image"] != note.image:
+        notes.check_uploaded(data["image"])
+    for name, value in data.items():
+        setattr(note, name, value)
+
+
+def _note_files(files: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(files) - {"image"})
+    if unknown:
+        raise BadRequest(f"{unknown[0]}: notes accept one file, 'image'")
+    return {"image": notes.store_image(files["image"])}
+
+
+def _serialize_notes(items: list[Note], ctx: Context) -> list[dict[str, Any]]:
+    """As Alyx: ``image`` is the URL of the image (here, one that answers a short-lived link to it)."""
+    out = []
+    for note in items:
+        row = NOTES.default_serialize(note, ctx)
+        row["image"] = f"{ctx.url('notes', note.id)}/image" if note.image else None
+        out.append(row)
+    return out
+
+
+NOTES = register(
     Resource(
         name="notes",
         singular="note",
@@ -204,9 +230,17 @@ register(
             Field("text", required=True),
             Field("content_type", required=True, null=False, choices=tuple(CONTENT_TYPES)),
             Field("object_id", "uuid", required=True, null=False),
+            Field(
+                "image", description="the image: a file in a multipart create, or the key of a direct upload"
+            ),
+            Field("json", "json"),
         ),
         params=(exact("object_id"), exact("user"), exact("content_type")),
         build=_note_build,
+        change=_note_change,
+        serialize_many=_serialize_notes,
+        store_files=_note_files,
+        discard_files=lambda stored: notes.discard(stored["image"]),
         candidates=lambda query: Note.by_object.query(query["object_id"]) if "object_id" in query else None,
         ordering=lambda note: note.date_time,
     )
