@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from batch.jobs import Job, run
+from batch.spikeglx import parse_meta, volts_per_count
 from batch.summaries import Sorting, summarise
 from chalicelib import aws
 from chalicelib.datasets import datasets_of_session
@@ -104,6 +105,15 @@ def read_trials(job: Job) -> dict[str, np.ndarray] | None:
     return trials
 
 
+def raw_volts_per_count(job: Job, probe: str) -> list[float] | None:
+    """Each raw channel's volts per count, from the AP band's ``.meta`` (for the raw-data viewer)."""
+    try:
+        meta = job.dataset("*.ap.meta", f"raw_ephys_data/{probe}")
+    except NotFound:
+        return None
+    return [float(v) for v in volts_per_count(parse_meta(_bytes(job, meta).decode("utf-8", "replace")))]
+
+
 def _bytes(job: Job, dataset: Dataset) -> bytes:
     return job.open(dataset).read()
 
@@ -115,7 +125,9 @@ def summarise_probe(job: Job) -> None:
     trials = read_trials(job)
     counted = "no trials" if trials is None else f"{len(trials['choice'])} trials"
     print(f"summarising {collection}: {sorting.n_clusters} clusters, {sorting.times.size} spikes, {counted}")
-    for name, summary in zip(OUTPUTS, summarise(sorting, trials), strict=True):
+    probe_summary, cluster_summaries = summarise(sorting, trials)
+    probe_summary["volts_per_count"] = raw_volts_per_count(job, probe)
+    for name, summary in zip(OUTPUTS, (probe_summary, cluster_summaries), strict=True):
         path = Path(job.workdir) / name
         path.write_text(json.dumps(summary, separators=(",", ":"), allow_nan=False))
         job.upload(path, f"{collection}/{name}")
