@@ -212,3 +212,55 @@ def _number(values: Mapping[str, str], key: str) -> float:
         return float(text)
     except ValueError:
         raise SpikeGLXError(f"{key}={text!r} is not a number") from None
+
+
+# Neuropixels 2.0 probes have one fixed gain, so SpikeGLX writes none in their imroTbl (before imChan0apGain).
+NP2_GAIN = 80.0
+NP2_PROBES = frozenset({Probe.NP2_1, Probe.NP2_4})
+
+
+def volts_per_count(meta: Meta) -> np.ndarray:
+    """Volts per int16 count of each saved channel: ``imAiRangeMax / imMaxInt / gain``, the gain of a
+    1.0 probe's channel read from its imroTbl entry for the band; sync channels keep their raw counts (1),
+    as ibl-neuropixel's readers do."""
+    if meta.band is Band.NIDQ or meta.probe is None:
+        raise SpikeGLXError("volts are known for Neuropixels probe bands only, not the NI-DAQ stream")
+    values = meta.values
+    n_neural = meta.n_channels - meta.n_sync_channels
+    if meta.probe in NP2_PROBES:
+        gains = np.full(n_neural, float(values.get("imChan0apGain") or NP2_GAIN))
+        max_int = float(values.get("imMaxInt") or 8192)
+    else:
+        gains = _imro_gains(values, n_neural, 3 if meta.band is Band.AP else 4)
+        max_int = float(values.get("imMaxInt") or 512)
+    scale = _number(values, "imAiRangeMax") / max_int
+    return np.concatenate([scale / gains, np.ones(meta.n_sync_channels)])
+
+
+def _imro_gains(values: Mapping[str, str], n_channels: int, column: int) -> np.ndarray:
+    """Per-channel gains from ``~imroTbl=(header)(chan bank ref apgain lfgain ...)...``: one entry per
+    electrode read out; snsSaveChanSubset numbers AP channels from 0, LF channels after them, so a saved
+    channel's entry is its number modulo the entry count."""
+    table = _required(values, "~imroTbl").strip("()").split(")(")[1:]
+    try:
+        gains = np.array([float(entry.split()[column]) for entry in table])
+    except (IndexError, ValueError):
+        raise SpikeGLXError(f"~imroTbl has no gain in column {column} of its channel entries") from None
+    saved = _saved_channels(values, len(gains))
+    if len(saved) < n_channels or np.any(gains[saved[:n_channels]] <= 0):
+        raise SpikeGLXError(f"~imroTbl does not give a positive gain for each of the {n_channels} channels")
+    return gains[saved[:n_channels]]
+
+
+def _saved_channels(values: Mapping[str, str], n_acquired: int) -> np.ndarray:
+    subset = values.get("snsSaveChanSubset", "all")
+    if subset == "all":
+        return np.arange(n_acquired)
+    channels: list[int] = []
+    try:
+        for part in subset.split(","):
+            first, _, last = part.partition(":")
+            channels.extend(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise SpikeGLXError(f"snsSaveChanSubset={subset!r} is not a list of channel ranges") from None
+    return np.array([c % n_acquired for c in channels if c < 2 * n_acquired])

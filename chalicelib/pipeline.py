@@ -37,7 +37,7 @@ LOG_LINES = 100
 @dataclass(frozen=True)
 class TaskSpec:
     name: str  # formatted with the graph's match, e.g. EphysCompress_{probe}
-    job: str  # "compress" or "sort": the Batch job definition and the module batch.<executable>
+    job: str  # "compress" or "sort": the Batch job definition and its module; others borrow the CPU one
     executable: str
     parents: tuple[str, ...] = ()
     level: int = 0
@@ -64,6 +64,17 @@ SORT = TaskSpec(
     ram=30,
     time_out_secs=12 * 3600,
 )
+# after sorting: what the probe and cluster pages draw (analyses.md §6.4)
+SUMMARY = TaskSpec(
+    "EphysSummary_{probe}",
+    job="summary",
+    executable="batch.ephys_summary",
+    parents=(SORT.name,),
+    level=2,
+    cpu=1,
+    ram=4,
+    time_out_secs=3600,
+)
 PROBE_FOLDER = re.compile(r"raw_ephys_data/(?P<probe>[\w-]+)")
 
 GRAPHS = (
@@ -72,10 +83,10 @@ GRAPHS = (
         "EphysPipeline",
         PROBE_FOLDER,
         ("*.ap.bin", "*.ap.meta"),
-        (COMPRESS, TaskSpec(**{**SORT.__dict__, "parents": (COMPRESS.name,)})),
+        (COMPRESS, TaskSpec(**{**SORT.__dict__, "parents": (COMPRESS.name,)}), SUMMARY),
     ),
     # data compressed on the rig (or by the task above): sort it
-    Graph("EphysPipeline", PROBE_FOLDER, ("*.ap.cbin", "*.ap.ch", "*.ap.meta"), (SORT,)),
+    Graph("EphysPipeline", PROBE_FOLDER, ("*.ap.cbin", "*.ap.ch", "*.ap.meta"), (SORT, SUMMARY)),
 )
 
 
@@ -201,9 +212,11 @@ def submit(task: Task) -> Task:
     claim(task, BATCH, start=False)
     job = (task.arguments or {}).get("job", "compress")
     definition = settings.sort_job_definition if job == "sort" else settings.compress_job_definition
+    # small CPU jobs have no definition of their own: the compress one runs their module instead
+    command = None if job in ("compress", "sort") else ["python", "-m", task.executable, task.id]
     queues = [settings.gpu_job_queue, settings.cpu_job_queue] if task.gpu else [settings.cpu_job_queue]
     try:
-        answer, queue = _submit_job(task, definition, queues)
+        answer, queue = _submit_job(task, definition, queues, command)
     except Exception:
         task.update(actions=[Task.claimed_by.remove(), Task.lease_expires.remove()])
         raise
@@ -212,7 +225,9 @@ def submit(task: Task) -> Task:
     return task
 
 
-def _submit_job(task: Task, definition: str, queues: list[str]) -> tuple[dict[str, Any], str]:
+def _submit_job(
+    task: Task, definition: str, queues: list[str], command: list[str] | None = None
+) -> tuple[dict[str, Any], str]:
     """Submit to the first queue that takes the job: a GPU queue that is missing or disabled falls back
     to the CPU queue."""
     batch = aws.client("batch")
@@ -223,6 +238,7 @@ def _submit_job(task: Task, definition: str, queues: list[str]) -> tuple[dict[st
                 jobQueue=queue,
                 jobDefinition=definition,
                 parameters={"task_id": task.id},
+                **({"containerOverrides": {"command": command}} if command else {}),
             )
         except ClientError as error:
             if queue == queues[-1]:

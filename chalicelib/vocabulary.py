@@ -63,6 +63,8 @@ _BY_NAME: dict[str, str] = {
     "channels.brainLocationIds_ccf_2017": "Allen CCF 2017 brain location of each channel",
     "templates.waveforms": "Template waveforms",
     "templates.waveformsChannels": "Channels of each template waveform",
+    "ephysSummary.probe": "What the probe page draws: depth raster, rates and amplitudes by depth, clusters",
+    "ephysSummary.clusters": "What the cluster pages draw: waveform, autocorrelogram, amplitudes, PSTHs",
 }
 _BY_PATTERN: dict[str, tuple[str, str]] = {
     "ephysData.raw.ap": ("*.ap.*bin", "Raw action potential band (SpikeGLX, plain or mtscomp)"),

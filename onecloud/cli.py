@@ -168,6 +168,71 @@ def worker_command(
     sys.exit(0 if all(o.status == "Complete" for o in outcomes) else 1)
 
 
+def _channel_list(text: str | None) -> list[int] | None:
+    """``0-9,20,30-31`` -> [0, ..., 9, 20, 30, 31]."""
+    if not text:
+        return None
+    channels: list[int] = []
+    try:
+        for part in text.split(","):
+            first, _, last = part.strip().partition("-")
+            channels.extend(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a list of channels such as 0-9,20") from None
+    return channels
+
+
+@cli.command("stream")
+@click.argument("eid")
+@click.option("--probe", required=True, help="The probe's folder under raw_ephys_data (probe00...).")
+@click.option("--start", required=True, type=click.FloatRange(min=0), help="Seconds from the start.")
+@click.option("--duration", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True))
+@click.option("--channels", help="Channels to keep, e.g. 0-9,20 (default: all, sync channel included).")
+@click.option("--band", type=click.Choice(["ap", "lf"]), default="ap", show_default=True)
+@click.option("--raw", is_flag=True, help="Save the int16 counts instead of volts (float32).")
+@click.option("--public", is_flag=True, help="Read released data without logging in.")
+@click.option("--release", help="The release to read from (default: the newest holding the session).")
+@click.option("--url", help=URL_HELP)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help=".npy file."
+)
+def stream_command(
+    eid: str,
+    probe: str,
+    start: float,
+    duration: float,
+    channels: str | None,
+    band: str,
+    raw: bool,
+    public: bool,
+    release: str | None,
+    url: str | None,
+    output: Path,
+) -> None:
+    """Save a window of a probe's compressed recording, read from the store with HTTP Range requests
+    (only the chunks covering it), as a (samples, channels) .npy array. Uses your login (as upload
+    does); without one, or with --public, reads released data."""
+    import time
+
+    import numpy as np
+
+    from onecloud import stream
+
+    started = time.monotonic()
+    try:
+        with stream.open_probe(eid, probe, url=url, public=public, release=release, band=band) as recording:
+            window = recording.read_seconds(start, duration, _channel_list(channels), volts=not raw)
+    except stream.StreamError as error:
+        _fail(str(error), 2)
+    np.save(output, window)
+    moved = recording.transfer
+    click.echo(
+        f"{output}: {window.shape[0]} samples x {window.shape[1]} channels ({'int16' if raw else 'volts'}) "
+        f"from {recording.name}, {moved.bytes / 1e6:.2f} MB in {moved.requests} requests, "
+        f"{time.monotonic() - started:.2f} s"
+    )
+
+
 def main() -> None:
     try:
         cli(standalone_mode=False)

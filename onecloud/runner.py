@@ -74,8 +74,9 @@ class JobRunner:
         parameters = {**definition.get("parameters", {}), **job.get("parameters", {})}
         command = [
             parameters.get(part[5:], part) if part.startswith("Ref::") else part
-            for part in definition["containerProperties"]["command"]
-        ]
+            for part in job.get("container", {}).get("command")
+            or definition["containerProperties"]["command"]
+        ]  # the job's command override, as Batch runs it, else the definition's
         command = [sys.executable if part == "python" else part for part in command]
         stream = f"{definition['jobDefinitionName']}/default/{job_id}"
         base = {

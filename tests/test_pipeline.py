@@ -53,9 +53,13 @@ def test_raw_ephys_creates_its_task_graph_once(api, session):
     land(f"{RAW}.meta")
     land(f"{RAW}.meta")  # delivered again
     graph = tasks(session["id"])
-    assert sorted(graph) == ["EphysCompress_probe00", "SpikeSorting_probe00"]
+    assert sorted(graph) == ["EphysCompress_probe00", "EphysSummary_probe00", "SpikeSorting_probe00"]
     compress, sort = graph["EphysCompress_probe00"], graph["SpikeSorting_probe00"]
     assert (compress.status, sort.status, sort.parents) == ("Waiting", "Held", [compress.id])
+    assert (graph["EphysSummary_probe00"].status, graph["EphysSummary_probe00"].parents) == (
+        "Held",
+        [sort.id],
+    )
     assert compress.job_id and compress.claimed_by == pipeline.BATCH  # submitted to Batch
     job = batch_job(compress.job_id)
     assert job["jobQueue"].endswith(aws.settings().cpu_job_queue)
@@ -65,6 +69,7 @@ def test_raw_ephys_creates_its_task_graph_once(api, session):
     assert {t["name"]: t["status"] for t in listed} == {
         "EphysCompress_probe00": "Waiting",
         "SpikeSorting_probe00": "Held",
+        "EphysSummary_probe00": "Held",
     }
 
 
@@ -82,6 +87,18 @@ def test_a_finished_job_completes_its_task_and_releases_the_next(api, session):
     job = batch_job(sort.job_id)
     assert job["parameters"] == {"task_id": sort.id}
     assert job["jobDefinition"].split("/")[-1].startswith(aws.settings().sort_job_definition)
+
+
+def test_after_sorting_the_summary_job_runs_its_own_module_on_the_cpu_definition(api, session):
+    land(f"{RAW}.bin", f"{RAW}.meta")
+    for name in ("EphysCompress_probe00", "SpikeSorting_probe00"):
+        task = tasks(session["id"])[name]
+        pipeline.on_job_state(state(task.job_id, task.id, "SUCCEEDED", startedAt=1_000, stoppedAt=2_000))
+    summary = tasks(session["id"])["EphysSummary_probe00"]
+    assert summary.status == "Waiting" and summary.job_id
+    job = batch_job(summary.job_id)
+    assert job["jobDefinition"].split("/")[-1].startswith(aws.settings().compress_job_definition)
+    assert job["container"]["command"] == ["python", "-m", "batch.ephys_summary", summary.id]
 
 
 def test_a_failed_job_leaves_its_task_errored_with_its_log_and_a_restart_runs_it_again(api, session):

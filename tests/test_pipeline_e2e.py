@@ -1,6 +1,7 @@
 """The whole pipeline on the local stack, with no manual step: a lab uploads a session with raw ephys;
-the S3 events register it and create the task graph; the job runner compresses the probe (mtscomp) and
-sorts it (SpikeInterface); every output is registered and every task ends Complete; ONE loads the spikes."""
+the S3 events register it and create the task graph; the job runner compresses the probe (mtscomp),
+sorts it (SpikeInterface) and summarises the sorting for the website; every output is registered and
+every task ends Complete; ONE loads the spikes."""
 
 from __future__ import annotations
 
@@ -74,10 +75,11 @@ def test_an_uploaded_raw_session_ends_compressed_and_sorted_with_every_task_comp
     def finished():
         tasks = call("GET", f"/tasks?session={session['id']}")["results"]
         done = tasks and all(t["status"] in ("Complete", "Errored") for t in tasks)
-        return tasks if done and len(tasks) == 2 else None
+        return tasks if done and len(tasks) == 3 else None
 
     tasks = {
-        t["name"]: t for t in wait_for(finished, 900, "the compression and sorting tasks did not finish")
+        t["name"]: t
+        for t in wait_for(finished, 900, "the compression, sorting and summary tasks did not finish")
     }
     for task in tasks.values():
         assert task["status"] == "Complete", f"{task['name']}: {task['log']}"
@@ -88,6 +90,7 @@ def test_an_uploaded_raw_session_ends_compressed_and_sorted_with_every_task_comp
     assert {("raw_ephys_data/probe00", f"{STEM}.cbin"), ("raw_ephys_data/probe00", f"{STEM}.ch")} <= names
     sorted_collection = "alf/probe00/spykingcircus2"  # ONECLOUD_SORTER
     assert {(sorted_collection, "spikes.times.npy"), (sorted_collection, "clusters.metrics.pqt")} <= names
+    assert (sorted_collection, "ephysSummary.probe.json") in names  # what the probe page draws
 
     import one.params
     from one.api import ONE
