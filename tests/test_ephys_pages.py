@@ -51,8 +51,16 @@ def sorted_probe(api):
     s3 = aws.client("s3")
     for name, body in files.items():
         s3.put_object(Bucket=aws.settings().data_bucket, Key=f"{SESSION}/{SORTED}/{name}", Body=body)
-    header = {"n_channels": 385, "sample_rate": 30000.0, "dtype": "int16", "chunk_bounds": [0, 30000],
-              "chunk_offsets": [0, 1000], "chunk_order": "C", "do_time_diff": True, "do_spatial_diff": False}  # fmt: skip
+    header = {
+        "n_channels": 385,
+        "sample_rate": 30000.0,
+        "dtype": "int16",
+        "chunk_bounds": [0, 30000],
+        "chunk_offsets": [0, 1000],
+        "chunk_order": "C",
+        "do_time_diff": True,
+        "do_spatial_diff": False,
+    }
     stem = "raw_ephys_data/probe00/_spikeglx_ephysData_g0_t0.imec0.ap"
     for suffix, body in (("cbin", b"\0" * 1000), ("ch", json.dumps(header).encode())):
         s3.put_object(Bucket=aws.settings().data_bucket, Key=f"{SESSION}/{stem}.{suffix}", Body=body)
@@ -86,7 +94,8 @@ def test_the_cluster_page_draws_the_waveform_acg_amplitudes_and_sorted_rasters(w
     base = f"/ui/sessions/{sorted_probe['eid']}/probes/probe00/clusters/1"
     page = web.login("alice").get(base)
     assert page.status == 200
-    for title in ("Template of cluster 1", "Autocorrelogram", "Amplitude over time", "Raster around stimulus"):
+    titles = ("Template of cluster 1", "Autocorrelogram", "Amplitude over time", "Raster around stimulus")
+    for title in titles:
         assert f'aria-label="{title}' in page.text
     moved = web.get(base, align="firstMovement", sort="feedback_movement")
     assert 'aria-label="Raster around first movement, sorted by feedback - movement' in moved.text

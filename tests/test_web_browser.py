@@ -188,7 +188,8 @@ def test_a_session_narrative_with_a_photo(ui, lab_day, tmp_path):
     eid, stack = lab_day["sessions"][0], lab_day["stack"]
     page = ui.page("alice")
     ui.goto(page, f"/sessions/{eid}")
-    page.get_by_role("textbox", name="Narrative").fill("Good session; licks on both spouts. Weight before: 19.0 g.")
+    narrative = "Good session; licks on both spouts. Weight before: 19.0 g."
+    page.get_by_role("textbox", name="Narrative").fill(narrative)
     page.get_by_role("button", name="Save narrative").click()
     page.get_by_text("Narrative saved.").wait_for()
     photo = tmp_path / "setup.png"

@@ -10,14 +10,14 @@ import math
 from typing import Any
 
 from chalice import Response
-from chalicelib.web.pages import Web, nav, page, render
-from chalicelib.web.views.common import labs_shown
 
 from chalicelib import ephys
 from chalicelib.errors import BadRequest
 from chalicelib.sessions import get_session
 from chalicelib.tasks import tasks_of_lab
 from chalicelib.web import ephys_charts as charts
+from chalicelib.web.pages import Web, nav, page, render
+from chalicelib.web.views.common import labs_shown
 
 nav("Ephys", "/ephys", order=70)
 
