@@ -69,6 +69,5 @@ def test_a_lab_worker_runs_its_labs_tasks_and_reports_them(stack):
     assert errored["status"] == "Errored"
     assert "expected one raw_ephys_data/probe00/*.ap.bin" in errored["log"]
     again = worker(stack, env)
-    assert (
-        again.returncode == 0 and again.stdout == ""
-    )  # nothing waiting: an Errored task waits for a restart
+    # nothing waiting (an Errored task waits for a restart), and it says so
+    assert again.returncode == 0 and again.stdout == "no task of lab cortexlab is waiting\n"
