@@ -151,6 +151,15 @@ def test_weighing_and_watering_through_the_forms_is_read_back_through_the_api(ui
     given = stack.rest("get", f"/water-administrations?subject={names['NEAR']}").json()["results"]
     assert any(g["water_administered"] == 0.45 for g in given)
 
+    for path in ("/weighings/add", "/water-administrations/add", "/water-restrictions", "/surgeries"):
+        ui.goto(page, path)
+        unlabelled = page.evaluate(
+            """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+                   .filter(e => !e.labels || e.labels.length === 0).map(e => e.name)"""
+        )
+        assert unlabelled == [], (path, unlabelled)  # every control has a label a screen reader reads
+
+    ui.goto(page, "/water-administrations/add")
     page.get_by_label("Subject").select_option(names["NEAR"])
     page.get_by_label("Water administered (mL)").fill("-1")
     page.get_by_role("button", name="Save").click()
