@@ -108,15 +108,16 @@ def running(state_dir: Path, **env: str) -> Iterator[Stack]:
     """A module's stack: started, yielded, and always stopped (SIGKILL when Ctrl-C is not enough), even
     when a test failed half-way."""
     stack = Stack(state_dir, **env)
-    stack.start()
     try:
+        stack.start()  # inside: a stack too slow to answer /health is stopped too
         yield stack
     finally:
-        try:
-            os.killpg(stack.process.pid, signal.SIGINT)
-            stack.process.wait(timeout=30)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(stack.process.pid, signal.SIGKILL)
-            stack.process.wait(timeout=10)
+        if getattr(stack, "process", None) is not None:
+            try:
+                os.killpg(stack.process.pid, signal.SIGINT)
+                stack.process.wait(timeout=30)
+            except ProcessLookupError:
+                pass
+            except subprocess.TimeoutExpired:
+                os.killpg(stack.process.pid, signal.SIGKILL)
+                stack.process.wait(timeout=10)
