@@ -35,6 +35,7 @@ class Settings:
     gpu_job_queue: str = "onecloud-dev-gpu"
     compress_job_definition: str = "onecloud-dev-compress"
     sort_job_definition: str = "onecloud-dev-sort"
+    training_job_definition: str = "onecloud-dev-training"
     sorter: str = "spykingcircus2"
     raw_policy: str = "keep"  # or "archive": tag raw .bin for cheaper storage once its .cbin is registered
     lease_seconds: int = 3600
@@ -69,6 +70,7 @@ class Settings:
             gpu_job_queue=env.get("ONECLOUD_GPU_JOB_QUEUE", f"onecloud-{stage}-gpu"),
             compress_job_definition=env.get("ONECLOUD_COMPRESS_JOB_DEFINITION", f"onecloud-{stage}-compress"),
             sort_job_definition=env.get("ONECLOUD_SORT_JOB_DEFINITION", f"onecloud-{stage}-sort"),
+            training_job_definition=env.get("ONECLOUD_TRAINING_JOB_DEFINITION", f"onecloud-{stage}-training"),
             sorter=env.get("ONECLOUD_SORTER", "spykingcircus2"),
             raw_policy=env.get("ONECLOUD_RAW_POLICY", "keep"),
             lease_seconds=int(env.get("ONECLOUD_LEASE_SECONDS", 3600)),

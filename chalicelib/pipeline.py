@@ -37,7 +37,7 @@ LOG_LINES = 100
 @dataclass(frozen=True)
 class TaskSpec:
     name: str  # formatted with the graph's match, e.g. EphysCompress_{probe}
-    job: str  # "compress" or "sort": the Batch job definition and its module; others borrow the CPU one
+    job: str  # "compress", "sort", "training": the Batch job definition; others borrow the CPU one
     executable: str
     parents: tuple[str, ...] = ()
     level: int = 0
@@ -52,6 +52,7 @@ class Graph:
     folder: re.Pattern[str]  # the collection holding the files, e.g. raw_ephys_data/<probe>
     requires: tuple[str, ...]  # every pattern must match a registered file of that folder
     tasks: tuple[TaskSpec, ...]
+    rerun: bool = False  # new content for a registered input runs the graph's finished tasks again
 
 
 COMPRESS = TaskSpec("EphysCompress_{probe}", job="compress", executable="batch.ephys_compress")
@@ -76,6 +77,20 @@ SUMMARY = TaskSpec(
     time_out_secs=3600,
 )
 PROBE_FOLDER = re.compile(r"raw_ephys_data/(?P<probe>[\w-]+)")
+# The subject's training status, recomputed from this session's date on (chalicelib/behaviour).
+TRAINING = TaskSpec(
+    "TrainingStatus", job="training", executable="batch.training_status", cpu=1, ram=2, time_out_secs=3600
+)
+TRIALS_FOLDER = re.compile(r"alf")
+TRIALS_ATTRIBUTES = (  # what the training status reads (chalicelib/behaviour/trials.py: REQUIRED)
+    "contrastLeft",
+    "contrastRight",
+    "feedbackType",
+    "probabilityLeft",
+    "choice",
+    "response_times",
+    "stimOn_times",
+)
 
 GRAPHS = (
     # raw SpikeGLX data: compress, then sort the compressed recording
@@ -87,6 +102,15 @@ GRAPHS = (
     ),
     # data compressed on the rig (or by the task above): sort it
     Graph("EphysPipeline", PROBE_FOLDER, ("*.ap.cbin", "*.ap.ch", "*.ap.meta"), (SORT, SUMMARY)),
+    # a session's trials, as one table or as the separate files ONE also loads as the object trials
+    Graph("TrainingPipeline", TRIALS_FOLDER, ("*trials.table.pqt",), (TRAINING,), rerun=True),
+    Graph(
+        "TrainingPipeline",
+        TRIALS_FOLDER,
+        tuple(f"*trials.{a}.npy" for a in TRIALS_ATTRIBUTES),
+        (TRAINING,),
+        rerun=True,
+    ),
 )
 
 
@@ -111,16 +135,20 @@ def tasks_for(session: Session, dataset: Dataset) -> list[Task]:
             siblings = [d.name for d in datasets_of_session(session.id) if d.collection == dataset.collection]
         if not all(any(fnmatch.fnmatchcase(n, p) for n in siblings) for p in graph.requires):
             continue
-        created += _create(session, graph, match.groupdict(), dataset.collection)
+        created += _create(session, graph, match.groupdict(), dataset.collection, dataset)
     return created
 
 
-def _create(session: Session, graph: Graph, names: dict[str, str], collection: str) -> list[Task]:
+def _create(
+    session: Session, graph: Graph, names: dict[str, str], collection: str, dataset: Dataset
+) -> list[Task]:
     existing = {t.name: t for t in tasks_of_session(session.id)}
     created = []
     for spec in graph.tasks:
         name = spec.name.format(**names)
         if name in existing:
+            if graph.rerun and rerun_for(existing[name], dataset):
+                created.append(existing[name])
             continue
         parents = [existing[p.format(**names)].id for p in spec.parents]
         task = Task(
@@ -147,6 +175,42 @@ def _create(session: Session, graph: Graph, names: dict[str, str], collection: s
             logger.info("task created", task=name, session=session.id, status=task.status)
         existing[name] = task
     return created
+
+
+def rerun_for(task: Task, dataset: Dataset) -> bool:
+    """Run ``task`` again because ``dataset`` (one of its inputs) has content it has not read: a finished
+    task goes back to Waiting (True: dispatch it), a running one is marked to run again when it ends.
+    The same content registered twice (S3 may announce an object twice) changes nothing."""
+    arguments = dict(task.arguments or {})
+    if (arguments.get("inputs") or {}).get(dataset.relative_path) == dataset.hash:
+        return False
+    if task.status in ("Waiting", "Held"):
+        return False  # it has not read anything yet
+    if task.status == "Started":
+        task.update(actions=[Task.arguments.set({**arguments, "rerun": True})])
+        logger.info("task will run again when it ends", task=task.name, dataset=dataset.relative_path)
+        return False
+    _back_to_waiting(task)
+    logger.info("task restarted: an input changed", task=task.name, dataset=dataset.relative_path)
+    return True
+
+
+def _rerun_if_asked(task: Task) -> bool:
+    """A task whose inputs changed while it ran goes back to Waiting once it has ended."""
+    arguments = dict(task.arguments or {})
+    if not arguments.pop("rerun", False):
+        return False
+    task.arguments = arguments
+    _back_to_waiting(task)
+    dispatch(task.session)
+    return True
+
+
+def _back_to_waiting(task: Task) -> None:
+    """Unlike a restart through the API, this also re-runs a Complete task: its inputs changed."""
+    task.status, task.job_id, task.attempts = "Waiting", None, 0
+    task.claimed_by, task.lease_expires = None, None
+    task.save()
 
 
 def _sorter_needs_gpu() -> bool:
@@ -211,9 +275,12 @@ def submit(task: Task) -> Task:
     settings = aws.settings()
     claim(task, BATCH, start=False)
     job = (task.arguments or {}).get("job", "compress")
-    definition = settings.sort_job_definition if job == "sort" else settings.compress_job_definition
+    definition = {
+        "sort": settings.sort_job_definition,
+        "training": settings.training_job_definition,
+    }.get(job, settings.compress_job_definition)
     # small CPU jobs have no definition of their own: the compress one runs their module instead
-    command = None if job in ("compress", "sort") else ["python", "-m", task.executable, task.id]
+    command = None if job in ("compress", "sort", "training") else ["python", "-m", task.executable, task.id]
     queues = [settings.gpu_job_queue, settings.cpu_job_queue] if task.gpu else [settings.cpu_job_queue]
     try:
         answer, queue = _submit_job(task, definition, queues, command)
@@ -286,9 +353,12 @@ def on_job_state(detail: dict[str, Any]) -> Task | None:
                 Task.log.set(log_tail(_stream(detail))),
             ]
         )
-        dispatch(task.session)
+        if not _rerun_if_asked(Task.get(task.id)):
+            dispatch(task.session)
     elif status == "FAILED":
         _failed(task, detail)
+        if Task.get(task.id).status == "Errored":
+            _rerun_if_asked(Task.get(task.id))
     return Task.get(task.id)
 
 

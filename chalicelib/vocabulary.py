@@ -65,6 +65,8 @@ _BY_NAME: dict[str, str] = {
     "templates.waveformsChannels": "Channels of each template waveform",
     "ephysSummary.probe": "What the probe page draws: depth raster, rates and amplitudes by depth, clusters",
     "ephysSummary.clusters": "What the cluster pages draw: waveform, autocorrelogram, amplitudes, PSTHs",
+    "subjectTraining.table": "A subject's training table: one row per date, metrics, fits and status",
+    "psychometric.table": "A session's choices, response times and psychometric fits per block and contrast",
 }
 _BY_PATTERN: dict[str, tuple[str, str]] = {
     "ephysData.raw.ap": ("*.ap.*bin", "Raw action potential band (SpikeGLX, plain or mtscomp)"),
@@ -79,6 +81,10 @@ _BY_PATTERN: dict[str, tuple[str, str]] = {
     "_iblrig_encoderEvents.raw": ("_iblrig_encoderevents.raw*.ssv", "Raw rotary encoder events"),
     "_iblrig_Camera.raw": ("_iblrig_*camera.raw*.mp4", "Raw video of a rig camera"),
     "_iblrig_Camera.timestamps": ("_iblrig_*camera.timestamps*", "Frame times of a rig camera"),
+    "_iblrig_ambientSensorData.raw": (
+        "_iblrig_ambientsensordata.raw*.jsonable",
+        "Temperature, air pressure and humidity at the rig, per trial",
+    ),
 }
 
 

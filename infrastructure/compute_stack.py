@@ -38,6 +38,8 @@ class JobShape:
 COMPRESS = JobShape(module="ephys_compress", vcpus=4, memory_gib=6, timeout=Duration.hours(4))
 # One g4dn.2xlarge (8 vCPUs, 32 GiB, one T4): the memory leaves room for the ECS agent.
 SORT = JobShape(module="spike_sorting", vcpus=8, memory_gib=30, gpus=1, timeout=Duration.hours(12))
+# A subject's training status: a few psychometric fits per date, seconds to a minute on one vCPU.
+TRAINING = JobShape(module="training_status", vcpus=1, memory_gib=2, timeout=Duration.hours(1))
 
 CPU_INSTANCE_CLASSES = [
     ec2.InstanceClass.C5,
@@ -90,6 +92,7 @@ class ComputeStack(Stack):
         for construct_id, name, shape in (
             ("Compress", names.compress_job, COMPRESS),
             ("Sort", names.sort_job, SORT),
+            ("Training", names.training_job, TRAINING),
         ):
             self._job_definition(construct_id, name, shape, image=image, role=role, log_group=job_logs)
 
@@ -193,6 +196,21 @@ class ComputeStack(Stack):
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["dynamodb:UpdateItem"], resources=permissions.table(self, stage, "tasks")
+            )
+        )
+        # the training status: the pages' documents, and json.trained_criteria through the REST update path
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], resources=[permissions.objects(stage, permissions.ANALYSES_OBJECTS)]
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"],
+                resources=[
+                    *permissions.table(self, stage, "subjects"),
+                    *permissions.table(self, stage, "unique-keys"),
+                ],
             )
         )
         return role

@@ -29,6 +29,8 @@ TABLE_DELETE = ("dynamodb:DeleteItem",)
 
 # Where a session's files live in the data bucket: `lab/Subjects/subject/YYYY-MM-DD/NNN/...`.
 SESSION_OBJECTS = "*/Subjects/*/????-??-??/???/*"
+# What the behaviour analyses keep for the web pages (chalicelib/behaviour/results.py).
+ANALYSES_OBJECTS = "analyses/*"
 # The ONE cache tables the cache export writes (`sessions.pqt`, `datasets.pqt`, zipped).
 CACHE_OBJECTS = f"{CACHE_PREFIX}*"
 
@@ -74,7 +76,7 @@ def submit_jobs(scope: Construct, stage: Stage) -> iam.PolicyStatement:
             ),
             *(
                 stack.format_arn(service="batch", resource="job-definition", resource_name=f"{name}:*")
-                for name in (names.compress_job, names.sort_job)
+                for name in (names.compress_job, names.sort_job, names.training_job)
             ),
         ],
     )

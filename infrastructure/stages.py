@@ -44,6 +44,7 @@ class BatchNames:
     gpu_queue: str
     compress_job: str
     sort_job: str
+    training_job: str
     job_log_group: str
 
     def environment(self) -> dict[str, str]:
@@ -52,6 +53,7 @@ class BatchNames:
             "ONECLOUD_GPU_JOB_QUEUE": self.gpu_queue,
             "ONECLOUD_COMPRESS_JOB_DEFINITION": self.compress_job,
             "ONECLOUD_SORT_JOB_DEFINITION": self.sort_job,
+            "ONECLOUD_TRAINING_JOB_DEFINITION": self.training_job,
             "ONECLOUD_JOB_LOG_GROUP": self.job_log_group,
         }
 
@@ -101,6 +103,7 @@ class Stage:
             gpu_queue=f"{self.prefix}gpu",
             compress_job=f"{self.prefix}compress",
             sort_job=f"{self.prefix}sort",
+            training_job=f"{self.prefix}training",
             job_log_group=f"/{self.app_name}/{self.name}/batch",
         )
 

@@ -55,7 +55,11 @@ def notify_uploads(queue_arn: str) -> None:
     )
 
 
-JOBS = {"compress": ("batch.ephys_compress", 4, 6144), "sort": ("batch.spike_sorting", 8, 30720)}
+JOBS = {
+    "compress": ("batch.ephys_compress", 4, 6144),
+    "sort": ("batch.spike_sorting", 8, 30720),
+    "training": ("batch.training_status", 1, 2048),
+}
 
 
 def create_batch() -> None:
@@ -82,6 +86,7 @@ def create_batch() -> None:
     for job, definition in (
         ("compress", settings.compress_job_definition),
         ("sort", settings.sort_job_definition),
+        ("training", settings.training_job_definition),
     ):
         module, vcpus, memory = JOBS[job]
         batch.register_job_definition(

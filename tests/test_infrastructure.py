@@ -458,7 +458,8 @@ def test_job_definitions_retry_spot_reclaims_only_and_have_timeouts(templates):
     for stage in STAGES:
         definitions = _resources(templates[stage, "compute"], "AWS::Batch::JobDefinition")
         names = {d["Properties"]["JobDefinitionName"] for d in definitions.values()}
-        assert names == {load_stage(stage).batch.compress_job, load_stage(stage).batch.sort_job}
+        batch_names = load_stage(stage).batch
+        assert names == {batch_names.compress_job, batch_names.sort_job, batch_names.training_job}
         for definition in definitions.values():
             properties = definition["Properties"]
             on_exit = properties["RetryStrategy"]["EvaluateOnExit"]

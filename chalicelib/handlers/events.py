@@ -17,7 +17,7 @@ from chalicelib.registration import Vocabulary
 from chalicelib.uploads import register_object
 
 bp = Blueprint(__name__)
-NOT_DATA = ("cache/", "releases/", "notes/")  # objects onecloud writes that are not datasets
+NOT_DATA = ("cache/", "releases/", "notes/", "analyses/")  # objects onecloud writes that are not datasets
 
 
 def _objects(body: dict[str, Any]) -> list[tuple[str, int, str]]:
