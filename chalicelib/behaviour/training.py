@@ -251,6 +251,7 @@ def day_metrics(day: Day) -> dict[str, Any]:
         row.update(dict.fromkeys(_fit_columns(block), float("nan")))
     if day.load is None:
         row.update(performance=[], contrasts=[], performance_easy=float("nan"), reaction_time=float("nan"))
+        row.update(performance_50=[], contrasts_50=[])
         row.update(n_trials=0, training_status="habituation")
         return row
     trials = day.trials
@@ -263,6 +264,8 @@ def day_metrics(day: Day) -> dict[str, Any]:
         n_trials=metrics.n_trials(trials),
         training_status="not_computed",
     )
+    unbiased = metrics.rightward_choices(trials, None if day.protocol == "training" else 0.5)
+    row.update(performance_50=unbiased.p_right.tolist(), contrasts_50=unbiased.contrasts.tolist())  # heat map
     rng = np.random.RandomState(SEED)
     blocks = (None,) if day.protocol == "training" else BLOCKS
     for block in blocks:
