@@ -71,9 +71,9 @@ def run_task(task: Task) -> int:
     return code
 
 
-def upload_and_run(api, subject: str, land_trials=land_table) -> dict[str, str]:
-    sessions = make_sessions(api, subject)
-    for date in DATES:
+def upload_and_run(api, subject: str, land_trials=land_table, dates=DATES) -> dict[str, str]:
+    sessions = make_sessions(api, subject, dates)
+    for date in dates:
         land_trials(subject, date)
         assert run_task(training_task(sessions[date])) == 0
     return sessions
@@ -121,12 +121,14 @@ def test_the_job_stores_trained_criteria_tables_and_page_documents(api):
 
 
 def test_separate_trials_files_give_the_same_table_as_one_table(api):
-    upload_and_run(api, "SWC_054")
-    upload_and_run(api, "SWC_055", land_trials=land_separate_files)
-    same = ("date", "training_status", "n_trials", "performance_easy", "bias_50", "thres_50", "lapselow_50")
-    assert [[r[k] for k in same] for r in stored_rows("SWC_054")] == [
-        [r[k] for k in same] for r in stored_rows("SWC_055")
-    ]
+    upload_and_run(api, "SWC_054", dates=DATES[:2])
+    upload_and_run(api, "SWC_055", land_trials=land_separate_files, dates=DATES[:2])
+    differ = {"eid", "session_path", "fingerprint"}  # the sessions, not the numbers
+
+    def numbers(subject):
+        return [{k: v for k, v in row.items() if k not in differ} for row in stored_rows(subject)]
+
+    assert numbers("SWC_054") == numbers("SWC_055") and len(numbers("SWC_054")) == 2
 
 
 def test_malformed_trials_end_the_task_errored_with_the_reason_and_keep_the_table(api, capsys):
