@@ -250,23 +250,23 @@ def compute(
         return rows, assessed, sessions
 
 
-def table_bytes(rows: list[dict[str, Any]]) -> bytes:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def parquet(columns: dict[str, list[Any]]) -> bytes:
+    """A Parquet table written from pandas, as ONE's loader expects (it reads pandas' schema metadata)."""
+    import pandas as pd
 
-    columns = {name: [training.jsonable(row.get(name)) for row in rows] for name in training.COLUMNS}
     buffer = io.BytesIO()
-    pq.write_table(pa.table(columns), buffer)
+    pd.DataFrame(columns).to_parquet(buffer, index=False)
     return buffer.getvalue()
+
+
+def table_bytes(rows: list[dict[str, Any]]) -> bytes:
+    return parquet({name: [training.jsonable(row.get(name)) for row in rows] for name in training.COLUMNS})
 
 
 def columns_bytes(columns: dict[str, list[Any]]) -> bytes:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    buffer = io.BytesIO()
-    pq.write_table(pa.table({k: pa.array(v, type=pa.float64()) for k, v in columns.items()}), buffer)
-    return buffer.getvalue()
+    return parquet(
+        {name: [float("nan") if v is None else float(v) for v in values] for name, values in columns.items()}
+    )
 
 
 def put_dataset(session: Session, relative: str, data: bytes) -> str:
