@@ -435,10 +435,13 @@ def test_the_api_presigns_and_the_registration_function_only_reads_object_heads(
     assert not _allowed(_role_statements(template, "UpdateTaskStatus"), "s3:GetObject")
 
 
-def test_jobs_write_only_under_session_folders(templates):
+def test_jobs_write_only_under_session_folders_and_the_analyses_prefix(templates):
     statements = [s for name, s in _statements(templates["dev", "compute"]) if name.startswith("JobRole")]
-    (pattern,) = _allowed(statements, "s3:PutObject")
     bucket = load_stage("dev").settings.data_bucket
+    patterns = _allowed(statements, "s3:PutObject")
+    analyses = f"arn:${{AWS::Partition}}:s3:::{bucket}/{permissions.ANALYSES_OBJECTS}"
+    assert analyses in patterns  # the training pages' documents (chalicelib/behaviour/results.py)
+    (pattern,) = [p for p in patterns if p != analyses]
     session = alf.build_session_path("SW_001", "2024-01-31", 1, lab="cortexlab")
     # IAM's * and ? mean what fnmatch's do (neither stops at '/').
     key = pattern.split(f":s3:::{bucket}/", 1)[1]
