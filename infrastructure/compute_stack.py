@@ -210,6 +210,7 @@ class ComputeStack(Stack):
                 resources=[
                     *permissions.table(self, stage, "subjects"),
                     *permissions.table(self, stage, "unique-keys"),
+                    *permissions.table(self, stage, "history"),
                 ],
             )
         )
