@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,7 +86,8 @@ def response_time_by_contrast(
     trials: Trials, block: float | None = None, rng: np.random.RandomState | None = None, alpha: float = 0.32
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per signed contrast of the block: contrasts, median response time, and a 1 - alpha (68 %) bootstrap
-    interval of the median (low, high), as IBL's session page showed."""
+    interval of the median (low, high), as IBL's session page showed; NaN where the bootstrap cannot
+    give one (too few distinct values)."""
     from scipy.stats import bootstrap
 
     selected = _in_block(trials, block)
@@ -99,9 +101,11 @@ def response_time_by_contrast(
             continue
         medians[i] = np.median(data)
         if data.size > 1 and np.ptp(data) > 0:
-            interval = bootstrap(
-                (data,), np.median, confidence_level=1 - alpha, n_resamples=2000, random_state=rng
-            ).confidence_interval
+            with warnings.catch_warnings():  # a degenerate resample leaves the interval NaN, said below
+                warnings.simplefilter("ignore")
+                interval = bootstrap(
+                    (data,), np.median, confidence_level=1 - alpha, n_resamples=2000, random_state=rng
+                ).confidence_interval
             low[i], high[i] = interval.low, interval.high
         else:
             low[i] = high[i] = medians[i]
