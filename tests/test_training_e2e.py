@@ -1,7 +1,8 @@
 """On the local stack, with no manual step: a rig registers SWC_054's 11 real sessions (with their task
 protocols) and uploads each with ``onecloud upload``; the TrainingStatus tasks run through the job runner;
 the subject's trained_criteria reach trained 1a on 2020-08-26, trained 1b on 2020-08-27 and
-ready4ephysrig on 2020-09-01, as IBL's definitions say; ONE loads the training table."""
+ready4ephysrig on 2020-09-01, as IBL's definitions say; ONE loads the training table; the training pages
+show it in Chromium (screenshots under test-output/screenshots/)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,11 @@ import time
 import pytest
 
 from tests.behaviour_data import SWC_054, swc_054_sessions
-from tests.localstack import ROOT, As, running
+from tests.localstack import ROOT
+from tests.webpages import PASSWORDS
 
 pytestmark = pytest.mark.e2e
-LAB, SUBJECT = "mainenlab", "SWC_054"
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    yield from running(tmp_path_factory.mktemp("training") / "state")
+LAB, SUBJECT, RIG = "cortexlab", "SWC_054", "alice"
 
 
 def wait_for(check, timeout: float, what: str):
@@ -34,32 +31,29 @@ def wait_for(check, timeout: float, what: str):
     raise AssertionError(f"{what} within {timeout:g} s")
 
 
-def test_eleven_uploaded_sessions_reach_ibls_statuses_and_one_loads_the_table(stack, tmp_path, monkeypatch):
-    call = As(stack.url)
-    call("POST", "/labs", status=201, json={"name": LAB})
-    call("POST", "/users", status=201, json={"username": "rig", "password": "rig-password", "lab": [LAB]})
-    call("POST", "/subjects", status=201, json={"nickname": SUBJECT, "lab": LAB})
-    env = {
-        **os.environ,
-        "ONECLOUD_URL": stack.url,
-        "ONECLOUD_USERNAME": "rig",
-        "ONECLOUD_PASSWORD": "rig-password",
-    }
-    rig = As(stack.url, "rig", "rig-password")
+def upload_swc_054(ui, tmp_path) -> dict[str, str]:
+    """Each session registered with its task protocol, then uploaded as a rig does; the sessions' ids."""
+    rest = ui.stack.rest
+    assert rest("post", "/subjects", json={"nickname": SUBJECT, "lab": LAB}).status_code == 201
+    env = {**os.environ, "ONECLOUD_URL": ui.stack.url, "ONECLOUD_USERNAME": RIG}
+    env["ONECLOUD_PASSWORD"] = PASSWORDS[RIG]
     sessions = {}
     for row in swc_054_sessions():
         date = row["date"]
-        sessions[date] = rig(
-            "POST",
+        created = rest(
+            "post",
             "/sessions",
-            status=201,
+            user=RIG,
             json={
                 "subject": SUBJECT,
                 "start_time": f"{date}T09:00:00",
+                "end_time": f"{date}T09:52:00",
                 "number": 1,
                 "task_protocol": row["task_protocol"],
             },
-        )["id"]
+        )
+        assert created.status_code == 201, created.text
+        sessions[date] = created.json()["id"]
         folder = tmp_path / LAB / "Subjects" / SUBJECT / date / "001"
         shutil.copytree(SWC_054 / date / "001", folder)
         uploaded = subprocess.run(
@@ -70,16 +64,22 @@ def test_eleven_uploaded_sessions_reach_ibls_statuses_and_one_loads_the_table(st
             timeout=300,
         )
         assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
+    return sessions
+
+
+def test_eleven_uploaded_sessions_reach_ibls_statuses_and_show_on_the_pages(ui, tmp_path, monkeypatch):
+    sessions = upload_swc_054(ui, tmp_path)
+    rest = ui.stack.rest
 
     def all_finished():
-        tasks = [t for eid in sessions.values() for t in call("GET", f"/tasks?session={eid}")["results"]]
+        listed = [rest("get", f"/tasks?session={eid}").json()["results"] for eid in sessions.values()]
+        tasks = [t for found in listed for t in found]
         done = len(tasks) == len(sessions) and all(t["status"] in ("Complete", "Errored") for t in tasks)
         return tasks if done else None
 
-    tasks = wait_for(all_finished, 1200, "the 11 TrainingStatus tasks did not finish")
-    for task in tasks:
+    for task in wait_for(all_finished, 1200, "the 11 TrainingStatus tasks did not finish"):
         assert (task["name"], task["status"]) == ("TrainingStatus", "Complete"), task["log"]
-    criteria = call("GET", f"/subjects/{SUBJECT}")["json"]["trained_criteria"]
+    criteria = rest("get", f"/subjects/{SUBJECT}").json()["json"]["trained_criteria"]
     assert criteria["trained_1a"] == ["2020-08-26", sessions["2020-08-26"]]
     assert criteria["trained_1b"] == ["2020-08-27", sessions["2020-08-27"]]
     assert criteria["ready4ephysrig"] == ["2020-09-01", sessions["2020-09-01"]]
@@ -88,8 +88,8 @@ def test_eleven_uploaded_sessions_reach_ibls_statuses_and_one_loads_the_table(st
     latest = sessions["2020-09-04"]
 
     def table_registered():
-        names = {d["name"] for d in call("GET", f"/datasets?session={latest}&limit=1000")["results"]}
-        return "_ibl_subjectTraining.table.pqt" in names
+        found = rest("get", f"/datasets?session={latest}&limit=1000").json()["results"]
+        return "_ibl_subjectTraining.table.pqt" in {d["name"] for d in found}
 
     wait_for(table_registered, 120, "the training table was not registered")
 
@@ -99,18 +99,18 @@ def test_eleven_uploaded_sessions_reach_ibls_statuses_and_one_loads_the_table(st
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setattr(one.params, "CACHE_DIR_DEFAULT", str(tmp_path / "Downloads"))
     one = ONE(
-        base_url=stack.url,
-        username="rig",
-        password="rig-password",
+        base_url=ui.stack.url,
+        username=RIG,
+        password=PASSWORDS[RIG],
         silent=True,
         cache_dir=tmp_path / "one",
         mode="remote",
         cache_rest=None,
     )
     one.alyx._par = (
-        one.alyx._par.set("HTTP_DATA_SERVER", stack.url)
-        .set("HTTP_DATA_SERVER_LOGIN", "rig")
-        .set("HTTP_DATA_SERVER_PWD", "rig-password")
+        one.alyx._par.set("HTTP_DATA_SERVER", ui.stack.url)
+        .set("HTTP_DATA_SERVER_LOGIN", RIG)
+        .set("HTTP_DATA_SERVER_PWD", PASSWORDS[RIG])
     )
     table = one.load_dataset(latest, "_ibl_subjectTraining.table.pqt", collection="alf", query_type="remote")
     assert list(table["date"]) == [row["date"] for row in swc_054_sessions()]
@@ -121,3 +121,18 @@ def test_eleven_uploaded_sessions_reach_ibls_statuses_and_one_loads_the_table(st
         sessions["2020-09-01"], "_ibl_psychometric.table.pqt", collection="alf", query_type="remote"
     )
     assert sorted(set(curves["prob_left"])) == [0.2, 0.5, 0.8]
+
+    page = ui.page(RIG)
+    page.get_by_role("link", name="Training status").click()
+    page.wait_for_url("**/ui/training")
+    assert page.get_by_role("link", name=SUBJECT).is_visible()
+    assert page.get_by_text("ready4ephysrig").first.is_visible()
+    ui.shot(page, "training-lab")
+    page.get_by_role("link", name=SUBJECT).click()
+    page.wait_for_url(f"**/ui/training/{SUBJECT}*")
+    assert page.get_by_text("Next: ready4delay").is_visible()
+    assert page.locator("figure.chart svg").count() >= 8
+    ui.shot(page, "training-mouse")
+    ui.goto(page, f"/sessions/{sessions['2020-09-01']}")
+    assert page.get_by_text("Psychometric curves").first.is_visible()
+    ui.shot(page, "training-session")

@@ -187,7 +187,8 @@ def mouse_figures(document: dict[str, Any], husbandry: Husbandry) -> dict[str, A
 
 
 def criteria_breakdown(document: dict[str, Any]) -> dict[str, Any] | None:
-    """The latest date's status, each criterion of the next status with its value and whether it passes."""
+    """The latest date's status and the status after it; the criteria the latest window was judged on
+    (IBL's breakdown: those of the status it did not reach), each with its value and whether it passes."""
     rows = document.get("rows") or []
     if not rows:
         return None
@@ -199,8 +200,8 @@ def criteria_breakdown(document: dict[str, Any]) -> dict[str, Any] | None:
         "date": latest["date"],
         "status": latest["training_status"],
         "computed": assessment.get("status"),
-        "next": (target.get("val") or "").replace("_", " ")
-        or statuses.next_status(latest["training_status"]),
+        "next": statuses.next_status(latest["training_status"]),
+        "target": (target.get("val") or "").replace("_", " "),
         "passes": bool(target.get("pass")),
         "criteria": [
             {"name": name, "value": _shown(c.get("val")), "pass": bool(c.get("pass"))}

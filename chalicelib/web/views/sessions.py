@@ -15,6 +15,7 @@ from chalicelib.tasks import tasks_of_session
 from chalicelib.web.pages import Web, nav, page, redirect, render
 from chalicelib.web.views.common import labs_shown
 from chalicelib.web.views.notes import notes_of
+from chalicelib.web.views.training_status import session_behaviour
 
 nav("Sessions", "/sessions", order=40)
 AUTO_NARRATIVE = "auto-generated session"
@@ -112,4 +113,5 @@ def session_page(web: Web, key: str) -> Response:
         water=water,
         notes=notes_of(session.id),
         can_write=web.can_write(session.lab),
+        behaviour=session_behaviour(session.id),
     )
