@@ -43,6 +43,21 @@ def create_bucket() -> None:
     if settings.data_bucket not in names:
         s3.create_bucket(Bucket=settings.data_bucket)
     s3.put_bucket_versioning(Bucket=settings.data_bucket, VersioningConfiguration={"Status": "Enabled"})
+    # as infrastructure/buckets.py: pages read presigned URLs (the raw-data viewer's Range requests)
+    s3.put_bucket_cors(
+        Bucket=settings.data_bucket,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedMethods": ["GET", "PUT", "HEAD"],
+                    "AllowedOrigins": ["*"],
+                    "AllowedHeaders": ["*"],
+                    "ExposeHeaders": ["ETag"],
+                    "MaxAgeSeconds": 3600,
+                }
+            ]
+        },
+    )
 
 
 def notify_uploads(queue_arn: str) -> None:

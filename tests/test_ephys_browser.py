@@ -102,9 +102,13 @@ def test_the_probe_page_shows_depth_plots_a_sortable_cluster_table_and_streams_r
     snr = page.locator("#clusters thead th").all_inner_texts().index("snr ▼")
     values = [float(row.locator("td, th").nth(snr).inner_text()) for row in rows.all()]
     assert values == sorted(values, reverse=True)
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
     page.get_by_role("button", name="Show").click()
-    page.wait_for_selector('#raw-viewer[data-state="drawn"]', timeout=60_000)
+    page.wait_for_selector('#raw-viewer[data-state="drawn"], #raw-viewer[data-state="error"]', timeout=120_000)
     viewer = page.locator("#raw-viewer")
+    assert viewer.get_attribute("data-state") == "drawn", (page.locator("#raw-status").inner_text(), problems)
     assert int(viewer.get_attribute("data-spikes-drawn")) > 0
     assert int(viewer.get_attribute("data-bytes")) < 2_000_000  # one compressed chunk, not the file
     assert "0.100 s from 5.000 s: 33 channels" in page.locator("#raw-status").inner_text()

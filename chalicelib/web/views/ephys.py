@@ -36,7 +36,7 @@ SORTS = {  # raster row orders of §6.4: trial fields, or a time difference (the
 
 def _session_title(eid: str) -> str:
     session = get_session(eid)
-    return f"{session.subject} {session.start_time[:10]} #{session.number}"
+    return f"{session.subject} {session.start_time[:10]} #{int(session.number)}"
 
 
 @page("/ephys")
