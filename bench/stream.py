@@ -2,11 +2,12 @@
 
     .venv/bin/python bench/stream.py [--minutes 10] [--start 300.5] [--repeats 3]
 
-A synthetic Neuropixels 1.0 AP band (385 channels at 30 kHz, ``bench/compress.py``'s signal) is
-compressed with the compression job's compressor in 1-second chunks; the recording is ``--minutes`` long
-(10 by default: 13.9 GB raw): the compressed chunks of the first 10 seconds are repeated, which gives a
-valid mtscomp file of that length at the cost of compressing 10 seconds (only the chunk table and the
-bytes' positions matter for reading a window). A lab member uploads it with ``onecloud upload`` to a
+A synthetic Neuropixels 1.0 AP band (385 channels at 30 kHz, ``bench/compress.py``'s signal made 32x
+quieter so that moto can hold the file, see ``QUIETER_BITS``) is compressed with the compression job's
+compressor in 1-second chunks; the recording is ``--minutes`` long (10 by default: 13.9 GB raw, 1.3 GB
+compressed): the compressed chunks of the first 10 seconds are repeated, which gives a valid mtscomp file
+of that length at the cost of compressing 10 seconds (only the chunk table and the bytes' positions
+matter for reading a window). A lab member uploads it with ``onecloud upload`` to a
 local stack (the lab runs its own task workers, so nothing sorts it meanwhile), then the same 1-second
 window is read:
 

@@ -106,7 +106,8 @@ def test_the_probe_page_shows_depth_plots_a_sortable_cluster_table_and_streams_r
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.get_by_role("button", name="Show").click()
-    page.wait_for_selector('#raw-viewer[data-state="drawn"], #raw-viewer[data-state="error"]', timeout=120_000)
+    finished = '#raw-viewer[data-state="drawn"], #raw-viewer[data-state="error"]'
+    page.wait_for_selector(finished, timeout=120_000)
     viewer = page.locator("#raw-viewer")
     assert viewer.get_attribute("data-state") == "drawn", (page.locator("#raw-status").inner_text(), problems)
     assert int(viewer.get_attribute("data-spikes-drawn")) > 0

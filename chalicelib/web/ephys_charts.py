@@ -172,7 +172,7 @@ def heatmap(
     body = (
         f'<image x="{frame.left}" y="{frame.top}" width="{w:.1f}" height="{h:.1f}" '
         'preserveAspectRatio="none" '
-        f'style="image-rendering:pixelated" href="data:image/png;base64,{image}"/>'
+        f'class="pixels" href="data:image/png;base64,{image}"/>'
     )
     body += "".join(line(frame.x(m), frame.x(m), frame.top, frame.top + h, "mark") for m in marks)
     bar = base64.b64encode(png([[colour(1 - i / 99, palette)] for i in range(100)])).decode()

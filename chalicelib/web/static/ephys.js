@@ -84,7 +84,15 @@
     const means = new Float32Array(shown);
     for (let s = 0; s < nSamples; s++) for (let c = 0; c < shown; c++) means[c] += data[s * nChannels + c];
     for (let c = 0; c < shown; c++) means[c] /= nSamples;
-    const scale = 100; // uV at full black or white
+    // grey scale: +-3 robust SDs of the window (median absolute value / 0.6745), at least 10 uV
+    const sample = [];
+    for (let i = 0; i < 4000; i++) {
+      const s = Math.floor(Math.random() * nSamples), c = Math.floor(Math.random() * shown);
+      sample.push(Math.abs((data[s * nChannels + c] - means[c]) * microvolts[c]));
+    }
+    sample.sort((a, b) => a - b);
+    const scale = Math.max(10, (3 * sample[sample.length >> 1]) / 0.6745);
+    window_.scale = scale;
     for (let x = 0; x < width; x++) {
       const s = Math.min(Math.floor((x * nSamples) / width), nSamples - 1);
       for (let y = 0; y < height; y++) {
@@ -134,7 +142,7 @@
       const seconds = ((performance.now() - began) / 1000).toFixed(2);
       status.textContent = (window_.nSamples / window_.rate).toFixed(3) + " s from " + (window_.first / window_.rate).toFixed(3) +
         " s: " + window_.nChannels + " channels, " + (window_.bytes / 1e6).toFixed(2) + " MB read in " + seconds + " s" +
-        (spikes ? ", " + drawn + " spikes" : "") + ". Channel 0 at the bottom; grey scale ±100 µV.";
+        (spikes ? ", " + drawn + " spikes" : "") + ". Channel 0 at the bottom; grey scale ±" + Math.round(window_.scale) + (volts ? " µV." : " counts.");
       viewer.dataset.state = "drawn";
       viewer.dataset.spikesDrawn = String(drawn);
       viewer.dataset.bytes = String(window_.bytes);

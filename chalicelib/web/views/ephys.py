@@ -102,7 +102,7 @@ def probe_page(web: Web, eid: str, probe: str) -> Response:
     }  # fmt: skip
     peths = [
         charts.heatmap(
-            f"Depth PETH around {ALIGN_LABELS[name]} (correct trials, baseline subtracted)",
+            f"Depth PETH around {ALIGN_LABELS[name]}",
             peth["normalised"], _edges(peth["times"]), peth["depth_edges"],
             f"time from {ALIGN_LABELS[name]} (s)", "depth (µm)", "Δ spikes/s",
             diverging=True, width=420, height=360,
