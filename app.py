@@ -3,12 +3,14 @@
 from chalice import Chalice
 
 from chalicelib.handlers import (
+    alyx,
     auth,
     cache,
     downloads,
     events,
     health,
     husbandry,
+    notifications,
     public,
     registration,
     rest,
@@ -34,5 +36,7 @@ for blueprint in (
     public.bp,
     cache.bp,
     web_pages,
+    alyx.bp,
+    notifications.bp,
 ):
     app.register_blueprint(blueprint)

@@ -102,3 +102,29 @@ def stale(what: str, record: str, based_on: int) -> Stale:
         "read it again and re-apply your change",
         extra={"version": now, "changes_since": since},
     )
+
+
+def save_audited(
+    resource: str, item: Model, before: dict[str, Any] | None, user: str | None, *, action: str = ""
+) -> bool:
+    """Save a record that a rule changed as a side effect (a pup born, a cage assigned, a restriction
+    ended), audited like a REST write; ``before`` is None for a new record. False when nothing changed."""
+    from chalicelib.models.unique import StaleWrite, save_unique
+
+    create = before is None
+    diff = changes(before or {}, snapshot(item))
+    if not diff:
+        return False
+    record = record_key(resource, item)
+    old_keys = set() if create else set(getattr(type(item)(**before), "unique_keys", []))
+    added = sorted(set(getattr(item, "unique_keys", [])) - old_keys)
+    removed = sorted(old_keys - set(getattr(item, "unique_keys", [])))
+    for _ in range(3):
+        version = current_version(record)
+        entry_ = entry(record, version + 1, action or ("create" if create else "update"), user, diff)
+        try:
+            save_unique(item, add=added, remove=removed, create=create, entry=entry_)
+            return True
+        except StaleWrite:
+            continue
+    raise Conflict(f"{record} is being changed by someone else; try again")

@@ -18,7 +18,7 @@ from pynamodb.models import Model
 
 from chalicelib import history
 from chalicelib.auth import Principal
-from chalicelib.errors import Ambiguous, BadRequest, NotFound
+from chalicelib.errors import Ambiguous, BadRequest, NotFound, PermissionDenied
 from chalicelib.fields import Field, parse_payload
 from chalicelib.lookups import Lookup, matches_all, parse_django
 from chalicelib.models.unique import StaleWrite, delete_unique, save_unique
@@ -72,8 +72,9 @@ class Resource:
     serialize_detail: Callable[[Model, Context], dict[str, Any]] | None = None
     candidates: Callable[[Mapping[str, str]], Iterable[Model] | None] | None = None
     lab_of: Callable[[Model], str | None] = field(default=lambda item: getattr(item, "lab", None))
+    owner_of: Callable[[Model], str | None] | None = None  # a user's own records (notification rules)
     get: Callable[[str, Mapping[str, str]], Model] | None = None
-    after_save: Callable[[Model, dict[str, Any]], None] | None = None
+    after_save: Callable[[Model, dict[str, Any], Context], None] | None = None
     after_delete: Callable[[Model], None] | None = None
     store_files: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # multipart files -> field values
     discard_files: Callable[[dict[str, Any]], None] | None = None  # undo store_files when the create fails
@@ -250,7 +251,16 @@ def check_relations(fields: Iterable[Field], data: Mapping[str, Any]) -> None:
                 raise BadRequest(f"{f.name}: {related.singular} {name!r} does not exist")
 
 
+def _allow(resource: Resource, action: str) -> None:
+    if action not in resource.actions:
+        raise PermissionDenied(f"{resource.name} are read only through the API")
+
+
 def _authorize(resource: Resource, item: Model, ctx: Context) -> None:
+    principal = ctx.principal
+    owner = resource.owner_of(item) if resource.owner_of else None
+    if principal and owner and owner == principal.username and not principal.is_public_user:
+        return
     require_write(
         ctx.principal, what=resource.singular, lab=resource.lab_of(item), lab_scoped=resource.lab_scoped
     )
@@ -262,6 +272,7 @@ def _user(ctx: Context) -> str | None:
 
 def create_item(resource: Resource, body: Any, ctx: Context) -> dict[str, Any]:
     require_read(ctx.principal)
+    _allow(resource, "create")
     data = parse_payload(resource.fields, body, partial=False)
     check_relations(resource.fields, data)
     item = resource.build(data, ctx) if resource.build else resource.model(**data)
@@ -274,7 +285,7 @@ def create_item(resource: Resource, body: Any, ctx: Context) -> dict[str, Any]:
     except StaleWrite:
         raise history.stale(f"{resource.singular} {item.attribute_values[resource.key]}", record, 0) from None
     if resource.after_save:
-        resource.after_save(item, data)
+        resource.after_save(item, data, ctx)
     return _detail(resource, item, ctx)
 
 
@@ -295,6 +306,7 @@ def update_item(
 ) -> dict[str, Any]:
     """Change a record; ``based_on`` is the version the caller read (a 409 when it is no longer current)."""
     require_read(ctx.principal)
+    _allow(resource, "partial_update" if partial else "update")
     item = resource.lookup(key, scope)
     _authorize(resource, item, ctx)
     data = parse_payload(resource.fields, body, partial=partial)
@@ -321,7 +333,7 @@ def update_item(
     except StaleWrite:
         raise history.stale(what, record, version) from None
     if resource.after_save:
-        resource.after_save(item, data)
+        resource.after_save(item, data, ctx)
     return _detail(resource, item, ctx)
 
 
@@ -334,6 +346,7 @@ def delete_item(
     scope: Mapping[str, str] | None = None,
 ) -> None:
     require_read(ctx.principal)
+    _allow(resource, "delete")
     item = resource.lookup(key, scope)
     _authorize(resource, item, ctx)
     record, what = history.record_key(resource.name, item), f"{resource.singular} {key}"

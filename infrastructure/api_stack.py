@@ -26,6 +26,7 @@ from chalicelib.handlers.edge import route_not_found
 from infrastructure import permissions
 from infrastructure.stages import (
     CACHE_EXPORT_HANDLER,
+    NOTIFICATION_HANDLER,
     REGISTRATION_HANDLER,
     TASK_STATUS_HANDLER,
     Stage,
@@ -48,6 +49,7 @@ class ApiStack(Stack):
             to_cfn_resource_name(REGISTRATION_HANDLER): self._registration,
             to_cfn_resource_name(TASK_STATUS_HANDLER): self._task_status,
             to_cfn_resource_name(CACHE_EXPORT_HANDLER): self._cache_export,
+            to_cfn_resource_name(NOTIFICATION_HANDLER): self._notifications,
         }
         roles = {API_FUNCTION: self._role(API_FUNCTION, grants[API_FUNCTION]())}
         self.chalice = Chalice(
@@ -155,6 +157,8 @@ class ApiStack(Stack):
             iam.PolicyStatement(actions=["s3:ListBucket"], resources=[permissions.bucket(stage)]),
             # restarting a failed task (PATCH /tasks) submits it again
             permissions.submit_jobs(self, stage),
+            # a weighing under the threshold, a new responsible user: notified by e-mail at once
+            _send_mail(self),
         ]
 
     def _registration(self) -> list[iam.PolicyStatement]:
@@ -212,6 +216,16 @@ class ApiStack(Stack):
                 resources=[permissions.objects(stage, permissions.CACHE_OBJECTS)],
             ),
         ]
+
+    def _notifications(self) -> list[iam.PolicyStatement]:
+        """The daily check: reads husbandry, writes notifications, e-mails them through SES."""
+        return [_tables(self, self.stage, permissions.TABLE_READ + permissions.TABLE_WRITE), _send_mail(self)]
+
+
+def _send_mail(scope: Construct) -> iam.PolicyStatement:
+    """Sending from the account's verified SES identities (ONECLOUD_MAIL_FROM is one of them)."""
+    identities = Stack.of(scope).format_arn(service="ses", resource="identity", resource_name="*")
+    return iam.PolicyStatement(actions=["ses:SendEmail", "ses:SendRawEmail"], resources=[identities])
 
 
 def _tables(scope: Construct, stage: Stage, actions: tuple[str, ...]) -> iam.PolicyStatement:

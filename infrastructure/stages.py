@@ -34,6 +34,7 @@ API_HANDLER = "api_handler"
 REGISTRATION_HANDLER = "register_uploads"
 TASK_STATUS_HANDLER = "update_task_status"
 CACHE_EXPORT_HANDLER = "export_cache"
+NOTIFICATION_HANDLER = "check_water_admin"
 
 
 @dataclass(frozen=True)

@@ -233,6 +233,22 @@ def stream_command(
     )
 
 
+@cli.command("import-alyx")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", help=URL_HELP)
+def import_alyx_command(source: Path, url: str | None) -> None:
+    """Bring a lab's records from Alyx: SOURCE is a Django dumpdata JSON file (plain or gzipped).
+    Alyx's uuids are kept; running it again changes nothing. Needs a superuser's log-in."""
+    from onecloud.client import ApiError, api_url, authenticated
+    from onecloud.import_alyx import import_dump, summary
+
+    try:
+        reports = import_dump(authenticated(api_url(url)), source)
+    except ApiError as error:
+        _fail(str(error), 2)
+    click.echo(summary(reports))
+
+
 def main() -> None:
     try:
         cli(standalone_mode=False)

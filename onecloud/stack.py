@@ -79,6 +79,7 @@ class LocalStack:
         self._api_thread: threading.Thread | None = None
         self._pump = None
         self._runner = None
+        self._scheduler = None
         self._stop = threading.Event()
         self._snapshots: threading.Thread | None = None
 
@@ -108,11 +109,15 @@ class LocalStack:
             AWS_SECRET_ACCESS_KEY=secret,
             AWS_DEFAULT_REGION=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         )
+        if not os.environ.get("ONECLOUD_SMTP"):  # local mail never leaves the machine
+            state = self.options.state_dir or ROOT / ".state"
+            os.environ.setdefault("ONECLOUD_MAIL_DIR", str(Path(state) / "mail"))
         aws.configure(Settings.from_env())
 
     def _prepare_data(self) -> None:
         from chalicelib import releases
         from chalicelib.accounts import ensure_superuser
+        from chalicelib.colony.vocabulary import seed_colony_vocabulary
         from chalicelib.vocabulary import ensure_store_repository, seed_vocabulary
         from onecloud import provision, snapshot
 
@@ -130,6 +135,7 @@ class LocalStack:
         if self.options.state_dir:
             snapshot.announce_unregistered()  # the events in flight at the last stop
         formats, types = seed_vocabulary()
+        seed_colony_vocabulary()
         ensure_store_repository()
         created = ensure_superuser(self.options.admin_user, self.options.admin_password)
         logger.info(
@@ -150,11 +156,14 @@ class LocalStack:
     def _start_pump(self) -> None:
         from onecloud.pump import EventPump
         from onecloud.runner import JobRunner
+        from onecloud.scheduler import Scheduler
 
         self._pump = EventPump(self._app)
         self._pump.start()
         self._runner = JobRunner(self._app)
         self._runner.start()
+        self._scheduler = Scheduler(self._app)
+        self._scheduler.start()
 
     def _snapshot_loop(self) -> None:
         while not self._stop.wait(SNAPSHOT_SECONDS):
@@ -173,6 +182,8 @@ class LocalStack:
         self._stop.set()
         if self._runner:
             self._runner.stop()
+        if self._scheduler:
+            self._scheduler.stop()
         if self._pump:
             self._pump.stop()
         if self._api:
@@ -194,6 +205,7 @@ class LocalStack:
             f"  data bucket  s3://{aws.settings().data_bucket}",
             f"  state        {options.state_dir or 'in memory only (set ONECLOUD_STATE_DIR to keep it)'}",
             f"  superuser    {options.admin_user}",
+            f"  mail         {os.environ.get('ONECLOUD_MAIL_DIR') or os.environ.get('ONECLOUD_SMTP')}",
         ]
         if (options.admin_user, options.admin_password) == DEFAULT_ADMIN:
             lines.append(

@@ -81,8 +81,68 @@ def world(api):
         ).json_body["id"],
         "tasks": a("/tasks", {"name": "EphysCompress_probe00", "session": session["id"]}).json_body["id"],
     }
+    keys.update(_colony(a))
     assert all(keys.values()), keys
     return {"keys": keys, "session": session["id"], "subject": subject["id"]}
+
+
+def _colony(a) -> dict[str, str]:
+    """One record of each colony resource (chalicelib/resources/genetics.py and breeding.py)."""
+    for name in ("species", "strains", "sources", "sequences", "alleles", "cull-reasons", "cull-methods"):
+        a(f"/{name}", {"name": f"a-{name}"})
+    for name in ("cage-types", "foods", "enrichments"):
+        a(f"/{name}", {"name": f"a-{name}"})
+    a("/lines", {"name": "Ai95", "lab": "cortexlab"})
+    a("/breeding-pairs", {"name": "BP1", "line": "Ai95"})
+    a("/litters", {"name": "L1", "line": "Ai95", "breeding_pair": "BP1"})
+    a("/subjects", {"nickname": "KS024", "lab": "cortexlab"})
+    by_subject = {"subject": "KS024"}
+    return {
+        **{name: f"a-{name}" for name in ("species", "strains", "sources", "sequences", "alleles")},
+        **{
+            name: f"a-{name}"
+            for name in ("cull-reasons", "cull-methods", "cage-types", "foods", "enrichments")
+        },
+        "lines": "Ai95",
+        "breeding-pairs": "BP1",
+        "litters": "L1",
+        "subject-requests": a("/subject-requests", {"line": "Ai95", "count": 2}).json_body["id"],
+        "genotype-tests": a(
+            "/genotype-tests", {**by_subject, "sequence": "a-sequences", "test_result": 1}
+        ).json_body["id"],
+        "zygosities": a("/zygosities", {**by_subject, "allele": "a-alleles", "zygosity": 1}).json_body["id"],
+        "zygosity-rules": a(
+            "/zygosity-rules", {"line": "Ai95", "allele": "a-alleles", "zygosity": 2}
+        ).json_body["id"],
+        "culls": a("/culls", {**by_subject, "date": "2024-02-01"}).json_body["id"],
+        "housings": a("/housings", {"lab": "cortexlab", "cage_name": "C1"}).json_body["id"],
+        "notification-rules": a("/notification-rules", {"kind": "mouse_water", "scope": "lab"}).json_body[
+            "id"
+        ],
+        "notifications": _notification(),
+    }
+
+
+def _notification() -> str:
+    from chalicelib.notifications import notify
+
+    return notify("mouse_water", "1.0 mL remaining for KS024", None, users=["alice"])[0].id
+
+
+def test_notifications_are_read_only_and_a_user_keeps_their_own_rules(api, world):
+    key = world["keys"]["notifications"]
+    assert api.patch(f"/notifications/{key}", {}).status_code == 403
+    assert api.post("/notifications", {}).status_code == 403
+    own = api.post("/notification-rules", {"kind": "mouse_not_weighed", "scope": "mine"}, user="bob")
+    assert own.status_code == 201 and own.json_body["user"] == "bob"
+    assert (
+        api.patch(f"/notification-rules/{own.json_body['id']}", {"scope": "all"}, user="bob").status_code
+        == 200
+    )
+    assert (
+        api.patch(f"/notification-rules/{own.json_body['id']}", {"scope": "none"}, user="alice").status_code
+        == 403
+    )
 
 
 def _routes() -> list[tuple[str, str]]:
@@ -125,6 +185,8 @@ def test_every_route_is_covered_by_the_role_table():
         "water-requirement",
         "api",
         "uploads",
+        "alyx-import",
+        "notification-checks",
         "{lab}",
         "",
     }
@@ -150,7 +212,11 @@ def test_a_public_user_cannot_change_anything(api, world, name):
 
 
 LAB_SCOPED = sorted(name for name, resource in rest.REGISTRY.items() if resource.lab_scoped)
-SUPERUSER_ONLY = sorted(name for name, resource in rest.REGISTRY.items() if not resource.lab_scoped)
+SUPERUSER_ONLY = sorted(
+    name
+    for name, resource in rest.REGISTRY.items()
+    if not resource.lab_scoped and not resource.owner_of and "update" in resource.actions
+)
 
 
 @pytest.mark.parametrize("name", LAB_SCOPED)

@@ -2,11 +2,33 @@
 infrastructure code create tables from these definitions (``chalicelib.models.tables``)."""
 
 from chalicelib import aws
+from chalicelib.models.colony import (
+    Allele,
+    BreedingPair,
+    CageType,
+    Cull,
+    CullMethod,
+    CullReason,
+    Enrichment,
+    Food,
+    GenotypeTest,
+    Housing,
+    Line,
+    Litter,
+    Sequence,
+    Source,
+    Species,
+    Strain,
+    SubjectRequest,
+    Zygosity,
+    ZygosityRule,
+)
 from chalicelib.models.data import DataFormat, Dataset, DatasetType, FileRecord, Revision, Tag
 from chalicelib.models.history import HistoryEntry
 from chalicelib.models.husbandry import WaterAdministration, WaterRestriction, WaterType, Weighing
 from chalicelib.models.lab import DataRepository, Lab
 from chalicelib.models.note import Note
+from chalicelib.models.notification import Notification, NotificationRule
 from chalicelib.models.procedure import ProcedureType, Surgery
 from chalicelib.models.project import Project
 from chalicelib.models.release import Release, ReleasedDataset, ReleasedSession
@@ -48,6 +70,27 @@ ALL_MODELS = (
     ReleasedSession,
     ReleasedDataset,
     HistoryEntry,
+    Species,
+    Strain,
+    Source,
+    Line,
+    Allele,
+    Sequence,
+    GenotypeTest,
+    Zygosity,
+    ZygosityRule,
+    BreedingPair,
+    Litter,
+    SubjectRequest,
+    Cull,
+    CullReason,
+    CullMethod,
+    CageType,
+    Food,
+    Enrichment,
+    Housing,
+    Notification,
+    NotificationRule,
 )
 
 aws.bind_models(ALL_MODELS)

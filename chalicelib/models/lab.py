@@ -26,6 +26,12 @@ class Lab(BaseModel):
     zscore_weight_pct = NumberAttribute(default=0.0)
     repositories = ListAttribute(of=UnicodeAttribute, default=list)
     json = JSONAttribute(null=True)
+    # the housing a new cage gets by default (Fig. 2 reports the light cycle and food)
+    light_cycle = NumberAttribute(null=True)  # 0 normal, 1 inverted
+    food = UnicodeAttribute(null=True)
+    cage_type = UnicodeAttribute(null=True)
+    enrichment = UnicodeAttribute(null=True)
+    cage_cleaning_frequency_days = NumberAttribute(null=True)
 
 
 class DataRepository(BaseModel):

@@ -34,7 +34,8 @@ def guard(kind: str, identity: str) -> str:
     return f"{kind}:{identity}"
 
 
-def _hash_key_value(item: Model) -> str:
+def owner_of(item: Model) -> str:
+    """What a guard held by ``item`` names as its owner: the item's hash key."""
     return item.serialize()[item._hash_key_attribute().attr_name]["S"]
 
 
@@ -52,7 +53,7 @@ def save_unique(
     not exist yet either: when it does, someone else wrote the item first and ``on_stale`` is raised.
     """
     add, remove = list(add), list(remove)
-    owner = _hash_key_value(item)
+    owner = owner_of(item)
     hash_attribute = item._hash_key_attribute()
     try:
         with TransactWrite(connection=aws.dynamodb_connection()) as tx:
@@ -79,7 +80,7 @@ def save_unique(
 
 def delete_unique(item: Model, keys: Iterable[str], entry: Model | None = None) -> None:
     """Delete ``item`` and release its guards in one transaction (with its audit ``entry``, if any)."""
-    owner = _hash_key_value(item)
+    owner = owner_of(item)
     try:
         with TransactWrite(connection=aws.dynamodb_connection()) as tx:
             tx.delete(item)

@@ -8,6 +8,7 @@ from typing import Any
 from chalicelib import alf
 from chalicelib.accounts import USERNAME, hash_password
 from chalicelib.auth import current_labs
+from chalicelib.colony.subjects import end_restrictions, record_changes
 from chalicelib.errors import BadRequest
 from chalicelib.fields import Field
 from chalicelib.models import Lab, LabMembership, Project, Subject, User
@@ -31,6 +32,11 @@ register(
             Field("zscore_weight_pct", "number", minimum=0),
             Field("repositories", "list", relation="data-repository"),
             Field("json", "json"),
+            Field("light_cycle", "integer", choices=(0, 1), description="default of new housings: 0 normal"),
+            Field("food", relation="foods", description="default food of new housings"),
+            Field("cage_type", relation="cage-types"),
+            Field("enrichment", relation="enrichments"),
+            Field("cage_cleaning_frequency_days", "integer", minimum=0),
         ),
         params=(exact("name"), exact("institution")),
         ordering=lambda lab: lab.name,
@@ -53,7 +59,7 @@ def _user_change(user: User, data: dict[str, Any], ctx: Context) -> None:
             setattr(user, name, value)
 
 
-def _user_memberships(user: User, data: dict[str, Any]) -> None:
+def _user_memberships(user: User, data: dict[str, Any], ctx: Context) -> None:
     """``lab`` lists the labs the user belongs to from today: new ones start, missing ones end."""
     if "lab" not in data:
         return
@@ -191,14 +197,46 @@ SUBJECT_FIELDS = (
     Field("sex", choices=("M", "F", "U")),
     Field("birth_date", "date"),
     Field("death_date", "date"),
-    Field("species"),
-    Field("strain"),
-    Field("line"),
+    Field("species", relation="species"),
+    Field("strain", relation="strains"),
+    Field("line", relation="lines"),
     Field("genotype", "json"),
     Field("projects", "list", relation="projects"),
     Field("description"),
     Field("json", "json"),
+    Field("source", relation="sources"),
+    Field("litter", relation="litters"),
+    Field("request", "uuid", relation="subject-requests"),
+    Field("ear_mark"),
+    Field("cage"),
+    Field("wean_date", "date"),
+    Field("genotype_date", "date", description="setting it clears to_be_genotyped"),
+    Field("to_be_genotyped", "boolean"),
+    Field("to_be_culled", "boolean"),
+    Field("reduced_date", "date"),
+    Field(
+        "actual_severity", "integer", choices=(1, 2, 3, 4, 5), description="1 sub-threshold .. 5 non-recovery"
+    ),
+    Field("protocol_number", choices=("1", "2", "3", "4")),
+    Field("adverse_effects"),
 )
+
+
+def _subject_change(subject: Subject, data: dict[str, Any], ctx: Context) -> None:
+    """Alyx's rules on saving a subject (``chalicelib.colony.subjects``)."""
+    before = dict(subject.attribute_values)
+    for name, value in data.items():
+        setattr(subject, name, value)
+    record_changes(subject, before)
+    old_user, new_user = before.get("responsible_user"), subject.responsible_user
+    if old_user and new_user and old_user != new_user:
+        from chalicelib.notifications import notify
+
+        title = f"Responsible user of {subject.nickname} changed from {old_user} to {new_user}"
+        notify("responsible_user_change", title, subject, users=[old_user, new_user])
+    if subject.death_date and not before.get("death_date"):
+        end_restrictions(subject, subject.death_date, ctx.principal.username if ctx.principal else None)
+
 
 register(
     Resource(
@@ -217,6 +255,11 @@ register(
             exact("lab"),
             exact("responsible_user"),
             exact("sex"),
+            exact("line"),
+            exact("litter"),
+            exact("cage"),
+            exact("to_be_genotyped"),
+            exact("to_be_culled"),
             any_of("projects"),
             any_of("project", "projects"),
             custom(
@@ -227,6 +270,7 @@ register(
         ),
         get=lambda reference, scope: find_subject(reference, scope.get("lab")),
         build=_subject_build,
+        change=_subject_change,
         candidates=_subject_candidates,
         serialize_many=_subject_list,
         serialize_detail=_subject_detail,

@@ -108,6 +108,13 @@ def _change_dated(time_field: str, what: str):  # noqa: ANN202 - returns a chang
     return change
 
 
+def _weighed(weighing: Weighing, data: dict[str, Any], ctx: Context) -> None:
+    """Alyx checks for an underweight mouse right after each weighing."""
+    from chalicelib.notifications import check_underweight
+
+    check_underweight(Subject.get(weighing.subject_id), parse_datetime(weighing.date_time))
+
+
 SUBJECT = "the subject's nickname or id"
 LAB = "the subject's lab: names which subject a nickname two labs use means"
 model_fields: dict[type, tuple[Field, ...]] = {
@@ -173,6 +180,7 @@ for name, singular, model, time_field, description in (
             build=_dated_record(model, time_field, singular),
             change=_change_dated(time_field, singular),
             candidates=_by_subject(model),
+            after_save=_weighed if model is Weighing else None,
             ordering=lambda record, time_field=time_field: getattr(record, time_field),
         )
     )

@@ -27,7 +27,7 @@ def _task_change(task: Task, data: dict[str, Any], ctx: Context) -> None:
         pipeline.change_status(task, data["status"])
 
 
-def _task_saved(task: Task, data: dict[str, Any]) -> None:
+def _task_saved(task: Task, data: dict[str, Any], ctx: Context) -> None:
     """A restarted task is submitted again; a finished one releases the tasks waiting for it."""
     if data.get("status") in ("Waiting", *pipeline.DONE):
         pipeline.dispatch(task.session)

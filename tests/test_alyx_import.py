@@ -1,0 +1,118 @@
+"""Moving a lab from Alyx: the anonymized dump of a real Alyx, imported through the API, then again."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from chalicelib.alyx.translate import load_dump, translate
+from onecloud.import_alyx import import_dump, summary
+
+DUMP = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "alyx" / "all_dumped_anon.json.gz"
+
+
+class _ThroughApp:
+    """What ``import_dump`` needs of onecloud.client.Api, answered by the app in-process."""
+
+    def __init__(self, api, user: str = "admin") -> None:
+        self.api, self.user = api, user
+
+    def post(self, path: str, json=None):
+        response = self.api.post(path, json, user=self.user)
+        assert response.status_code == 200, response.json_body
+        return response.json_body
+
+
+def test_translation_keeps_uuids_and_resolves_references_by_name():
+    translation = translate(load_dump(DUMP))
+    subjects = {s["id"]: s for s in translation.records["subjects"]}
+    assert len(subjects) == 968
+    litter = next(litter for litter in translation.records["litters"] if litter["breeding_pair"])
+    assert litter["breeding_pair"] in {p["name"] for p in translation.records["breeding-pairs"]}
+    sessions = translation.records["sessions"]
+    assert len({(s["lab"], s["subject"], s["date_number"]) for s in sessions}) == 337  # numbered apart
+    assert [s.reason[:40] for s in translation.skipped["misc.lablocation"]][:1] == [
+        "onecloud keeps a location as its name on"
+    ]
+
+
+def test_a_dump_that_is_not_dumpdata_is_refused_with_the_reason(tmp_path):
+    from chalicelib.errors import BadRequest
+
+    bad = tmp_path / "dump.json.gz"
+    bad.write_bytes(gzip.compress(json.dumps({"not": "a list"}).encode()))
+    with pytest.raises(BadRequest, match="dumpdata"):
+        load_dump(bad)
+
+
+def test_the_import_is_for_superusers(api):
+    refused = api.post("/alyx-import", {"kind": "labs", "records": []}, user="alice")
+    assert refused.status_code == 403
+    unknown = api.post("/alyx-import", {"kind": "planets", "records": []})
+    assert unknown.status_code == 400 and "planets" in unknown.json_body["detail"]
+
+
+def test_the_alyx_dump_imports_whole_and_a_second_run_changes_nothing(api):
+    first = {r.kind: r for r in import_dump(_ThroughApp(api), DUMP)}
+    expected = {
+        "subjects": 968,
+        "sessions": 337,
+        "litters": 185,
+        "surgeries": 121,
+        "water-restrictions": 63,
+        "breeding-pairs": 58,
+        "weighings": 50,
+        "water-administrations": 50,
+        "zygosities": 50,
+        "genotype-tests": 50,
+        "lines": 32,
+        "users": 29,
+        "alleles": 26,
+        "culls": 24,
+        "procedures": 21,
+        "sequences": 18,
+        "subject-requests": 16,
+        "strains": 9,
+        "sources": 3,
+        "labs": 1,
+        "species": 1,
+    }
+    for kind, count in expected.items():
+        report = first[kind]
+        assert report.read == count, kind
+        assert report.counts["created"] + report.counts["unchanged"] + report.counts["updated"] == count, (
+            kind,
+            report.counts,
+            report.skipped[:3],
+        )
+    assert first["locations"].read == 6 and len(first["locations"].skipped) == 6
+    # the pre-seeded Water is the same water type; Alyx's second one is new
+    assert first["water-type"].counts["created"] + first["water-type"].counts["unchanged"] == 2
+
+    listed = api.get("/subjects?limit=1").json_body["count"]
+    assert listed == 968
+    for name, count in (
+        ("litters", 185),
+        ("breeding-pairs", 58),
+        ("lines", 32),
+        ("genotype-tests", 50),
+        ("zygosities", 50),
+        ("culls", 24),
+        ("sessions", 337),
+    ):
+        assert api.get(f"/{name}?limit=1").json_body["count"] == count, name
+
+    cull = api.get("/culls?limit=1").json_body["results"][0]
+    subject = api.get(f"/subjects?nickname={cull['subject']}").json_body["results"][0]
+    assert subject["death_date"] and subject["alive"] is False
+    assert all(
+        r["end_time"] for r in api.get(f"/water-restrictions?subject={cull['subject']}").json_body["results"]
+    )
+
+    second = import_dump(_ThroughApp(api), DUMP)
+    changed = {r.kind: dict(r.counts) for r in second if r.counts["created"] or r.counts["updated"]}
+    assert changed == {}
+    assert "unchanged" in summary(second)
