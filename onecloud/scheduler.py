@@ -45,10 +45,15 @@ class Schedule:
 
 def schedules(app: Chalice) -> list[Schedule]:
     return [
-        Schedule(config.name, config.schedule_expression)
+        Schedule(config.name, _text(config.schedule_expression))
         for config in app.event_sources
         if isinstance(config, ScheduledEventConfig)
     ]
+
+
+def _text(expression: Any) -> str:
+    """Chalice keeps ``Rate``/``Cron`` objects, or the string it was given."""
+    return expression if isinstance(expression, str) else expression.to_string()
 
 
 def event(name: str, moment: datetime.datetime) -> dict[str, Any]:

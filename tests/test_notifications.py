@@ -140,7 +140,8 @@ def test_the_daily_check_runs_on_a_schedule_and_on_demand(mouse):
     assert hourly.next_after(NOW) == NOW + datetime.timedelta(hours=1)
     from app import app
 
-    assert "check_water_admin" in {s.name for s in schedules(app)}
+    found = {s.name: s.next_after(NOW) for s in schedules(app)}
+    assert found["check_water_admin"] == datetime.datetime(2026, 3, 5, 7, 0)
     ran = mouse.post("/notification-checks", {"date_time": NOW.isoformat()})
     assert ran.status_code == 200 and ran.json_body["notifications"] == 1
     assert mouse.post("/notification-checks", {}, user="alice").status_code == 403

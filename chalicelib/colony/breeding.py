@@ -73,6 +73,19 @@ def pups(litter: Litter) -> list[Subject]:
     return sorted(Subject.by_litter.query(litter.name), key=lambda s: s.nickname)
 
 
+def pups_of(litters: list[Litter]) -> dict[str, list[str]]:
+    """Nicknames of the pups of each litter: one query for one litter, else one per lab (a page of
+    litters must not cost a query each)."""
+    if len(litters) == 1:
+        return {litters[0].name: [pup.nickname for pup in pups(litters[0])]}
+    found: dict[str, list[str]] = {litter.name: [] for litter in litters}
+    for lab in {litter.lab for litter in litters}:
+        for subject in Subject.by_lab.query(lab, filter_condition=Subject.litter.exists()):
+            if subject.litter in found:
+                found[subject.litter].append(subject.nickname)
+    return {name: sorted(nicknames) for name, nicknames in found.items()}
+
+
 def house_parents(pair: BreedingPair, cage: str, user: str | None) -> None:
     """Typing a cage on a breeding pair puts every parent in it."""
     for nickname in (pair.father, pair.mother1, pair.mother2):
@@ -86,6 +99,11 @@ def house_parents(pair: BreedingPair, cage: str, user: str | None) -> None:
             history.save_audited("subjects", parent, before, user)
 
 
-def assigned(request: SubjectRequest) -> int:
-    """How many subjects of the request's lab were assigned to it."""
-    return sum(1 for s in Subject.by_lab.query(request.lab) if s.request == request.id)
+def assigned(requests: list[SubjectRequest]) -> dict[str, int]:
+    """How many subjects were assigned to each request: one query per lab, of its subjects with one."""
+    counts = {request.id: 0 for request in requests}
+    for lab in {request.lab for request in requests}:
+        for subject in Subject.by_lab.query(lab, filter_condition=Subject.request.exists()):
+            if subject.request in counts:
+                counts[subject.request] += 1
+    return counts

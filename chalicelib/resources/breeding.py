@@ -156,11 +156,8 @@ def _litter_pups(litter: Litter, data: dict[str, Any], ctx: Context) -> None:
 
 
 def _litter_json(litters: list[Litter], ctx: Context) -> list[dict[str, Any]]:
-    resource = REGISTRY["litters"]
-    return [
-        {**resource.default_serialize(litter, ctx), "pups": [p.nickname for p in breeding.pups(litter)]}
-        for litter in litters
-    ]
+    resource, pups = REGISTRY["litters"], breeding.pups_of(litters)
+    return [{**resource.default_serialize(litter, ctx), "pups": pups[litter.name]} for litter in litters]
 
 
 register(
@@ -203,9 +200,9 @@ def _request_build(data: dict[str, Any], ctx: Context) -> SubjectRequest:
 
 def _request_json(requests: list[SubjectRequest], ctx: Context) -> list[dict[str, Any]]:
     resource = REGISTRY["subject-requests"]
-    out = []
+    out, counts = [], breeding.assigned(requests)
     for request in requests:
-        taken = breeding.assigned(request)
+        taken = counts[request.id]
         count = int(request.count or 0)
         out.append(
             {
