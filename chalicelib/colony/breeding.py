@@ -12,7 +12,7 @@ from chalicelib import alf, history
 from chalicelib.colony.subjects import record_changes
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.models import BreedingPair, Litter, Subject, SubjectRequest
-from chalicelib.subjects import find_subject, subjects_named
+from chalicelib.subjects import find_subject, subjects_referenced
 
 PUP_FIELDS = ("nickname", "sex", "ear_mark", "cage", "wean_date", "genotype_date", "description")
 
@@ -48,7 +48,9 @@ def father_of(litter: Litter) -> Subject | None:
 
 def create_pups(litter: Litter, specs: list[dict[str, Any]], responsible_user: str | None) -> list[Subject]:
     """The litter's pups as subjects; a nickname already taken in the lab is a 409 before any is made."""
-    taken = [s["nickname"] for s in specs if any(x.lab == litter.lab for x in subjects_named(s["nickname"]))]
+    taken = [
+        s["nickname"] for s in specs if any(x.lab == litter.lab for x in subjects_referenced(s["nickname"]))
+    ]
     if taken:
         raise Conflict(f"pups: already in lab {litter.lab}: {', '.join(taken)}")
     father = father_of(litter)

@@ -22,7 +22,7 @@ from chalicelib.models import (
 )
 from chalicelib.resources.common import exact, icontains, name_field
 from chalicelib.rest import REGISTRY, Context, Resource, register
-from chalicelib.subjects import find_subject, subjects_named
+from chalicelib.subjects import find_subject, subjects_referenced
 
 NAMED_FIELDS = (
     name_field(r".+"),
@@ -123,7 +123,7 @@ def by_subject(model: type):  # noqa: ANN201 - returns a candidates hook
     def candidates(query: dict[str, str]) -> Any:
         if "subject" not in query:
             return None
-        return [r for s in subjects_named(query["subject"]) for r in model.by_subject.query(s.id)]
+        return [r for s in subjects_referenced(query["subject"]) for r in model.by_subject.query(s.id)]
 
     return candidates
 
