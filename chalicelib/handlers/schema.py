@@ -27,12 +27,15 @@ _ACTIONS = {
 
 
 def _component(resource: rest.Resource) -> dict[str, Any]:
-    return {
+    component = {
         "type": "object",
         "description": resource.description,
         "properties": {f.name: f.openapi() for f in resource.fields},
-        "required": [f.name for f in resource.fields if f.required],
     }
+    required = [f.name for f in resource.fields if f.required]
+    if required:  # OpenAPI 3.0 wants a non-empty list, or none
+        component["required"] = required
+    return component
 
 
 def _query_parameters(resource: rest.Resource) -> list[dict[str, Any]]:
