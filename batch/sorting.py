@@ -8,8 +8,9 @@ artefact is misaligned across channels by up to one sample until this is undone)
 reference; the sync channel is dropped. The sorter gets that recording and keeps only its whitening.
 SpikeInterface runs the sorter and then measures what IBL's clusters need (amplitudes, depths,
 templates, quality metrics), and the outputs are written with the names, shapes and units that ONE's
-loaders expect. ``spykingcircus2`` is the default: on CPU it finds more of the ground truth units than
-``tridesclous2``, in half the time (``bench/sorting.py``); ``kilosort4`` is for the GPU image (torch).
+loaders expect. ``spykingcircus2`` is the default, chosen on ``bench/sorting.py`` (a whole drifting
+384-channel probe and its 32-channel tip); on a whole probe the CPU sorters correct motion first, without
+torch. ``kilosort4`` is for the GPU image (torch).
 """
 
 from __future__ import annotations
@@ -28,10 +29,23 @@ import spikeinterface.preprocessing as spre
 import spikeinterface.sorters as ss
 from spikeinterface.core import BaseRecording, BaseSorting, SortingAnalyzer, create_sorting_analyzer
 from spikeinterface.extractors import read_cbin_ibl
+from spikeinterface.sortingcomponents.tools import check_probe_for_drift_correction
 
 from batch.spikeglx import Band, SpikeGLXError, read_meta
 from chalicelib.errors import BadRequest
 from chalicelib.observability import logger
+
+# Motion correction. A probe drifts in the brain by tens of micrometres over a session, so on a probe
+# long enough to see it (more than 32 channels within 60 um across: SpikeInterface's test) the CPU
+# sorters estimate the motion from where the peaks are, and interpolate the traces to undo it. Their
+# default estimate is DREDge run by torch; "decentralized" is the same DREDge estimate in numpy, and this
+# preset feeds it peaks localised by grid convolution (fast). Channels pushed past the ends of the probe
+# are extrapolated, not dropped, so no unit is lost at either end. Chosen on bench/sorting.py's whole-probe
+# case: no torch in the image (several GB), and the most accurate of the CPU choices.
+MOTION_PRESET = "nonrigid_fast_and_accurate"
+MOTION_CORRECTION: Mapping[str, Any] = MappingProxyType(
+    {"preset": MOTION_PRESET, "interpolate_motion_kwargs": {"border_mode": "force_extrapolate"}}
+)
 
 # Each sorter's parameters for a recording that arrives filtered and referenced: it must not filter
 # again, but it keeps its whitening (tridesclous2 whitens after its preprocessing chain, here empty),
@@ -43,10 +57,12 @@ SORTERS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
         "spykingcircus2": {
             "apply_preprocessing": False,
             "cleaning": {**ss.get_default_sorter_params("spykingcircus2")["cleaning"], "min_snr": 3},
+            "motion_correction": dict(MOTION_CORRECTION),  # it checks the geometry itself
             "seed": 0,
         },
         "tridesclous2": {
             "preprocessing_dict": [],
+            "motion_correction_preset": MOTION_PRESET,  # applied where the geometry allows (_run_sorter)
             "cache_preprocessing_mode": "memory",
             "save_array": False,  # its intermediate arrays, which nothing here reads
             "seed": 0,
@@ -230,6 +246,8 @@ def _run_sorter(
     sorter: str, recording: BaseRecording, folder: Path, job_kwargs: dict[str, Any], verbose: bool
 ) -> BaseSorting:
     params = dict(SORTERS[sorter])
+    if sorter == "tridesclous2":  # it would estimate motion even where the geometry cannot show it
+        params["apply_motion_correction"] = check_probe_for_drift_correction(recording)
     if "job_kwargs" in ss.get_default_sorter_params(sorter):  # SpikeInterface's own sorters; not kilosort4
         params["job_kwargs"] = job_kwargs
     sorting = ss.run_sorter(

@@ -1,0 +1,89 @@
+"""A whole Neuropixels probe through the local stack's pipeline with the default sorter.
+
+The recording has all 384 channels of a real Neuropixels 1.0 ``.meta`` (a few seconds, known units),
+uploaded compressed as rigs do: the default sorter corrects motion on a probe this long (on 32 channels
+it skips it), which is where it once needed torch, which neither the local stack nor the Batch image has.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from tests.localstack import ROOT, As, running
+
+pytestmark = pytest.mark.e2e
+LAB, SUBJECT, DAY = "cortexlab", "KS023", "2024-05-02"
+SORTED = "alf/probe00/spykingcircus2"  # the default ONECLOUD_SORTER
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    yield from running(tmp_path_factory.mktemp("probe-sorting") / "state")
+
+
+def test_a_whole_neuropixels_probe_uploaded_compressed_is_sorted_by_the_default_sorter(
+    stack, tmp_path, monkeypatch
+):
+    from bench.sorting import write_ground_truth
+
+    call = As(stack.url)
+    call("POST", "/labs", status=201, json={"name": LAB})
+    call("POST", "/users", status=201, json={"username": "rig", "password": "rig-password", "lab": [LAB]})
+    call("POST", "/subjects", status=201, json={"nickname": SUBJECT, "lab": LAB})
+    folder = tmp_path / LAB / "Subjects" / SUBJECT / DAY / "001"
+    write_ground_truth(folder / "raw_ephys_data" / "probe00", channels=384, seconds=4.0, units=10, seed=2)
+    env = {
+        **os.environ,
+        "ONECLOUD_URL": stack.url,
+        "ONECLOUD_USERNAME": "rig",
+        "ONECLOUD_PASSWORD": "rig-password",
+    }
+    uploaded = subprocess.run(
+        [str(ROOT / ".venv/bin/onecloud"), "upload", str(folder), "--lab", LAB],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
+    (session,) = call("GET", f"/sessions?subject={SUBJECT}&date_range={DAY}")["results"]
+
+    deadline = time.monotonic() + 2400  # a few minutes on a free machine; far longer on a loaded one
+    while time.monotonic() < deadline:
+        tasks = {t["name"]: t for t in call("GET", f"/tasks?session={session['id']}")["results"]}
+        if len(tasks) == 2 and all(t["status"] in ("Complete", "Errored") for t in tasks.values()):
+            break
+        time.sleep(2)
+    assert set(tasks) == {"SpikeSorting_probe00", "EphysSummary_probe00"}
+    for task in tasks.values():
+        assert task["status"] == "Complete", f"{task['name']}: {task['log']}"
+
+    import one.params
+    from one.api import ONE
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # ONE keeps its parameters under the home folder
+    monkeypatch.setattr(one.params, "CACHE_DIR_DEFAULT", str(tmp_path / "Downloads"))
+    one = ONE(
+        base_url=stack.url,
+        username="rig",
+        password="rig-password",
+        silent=True,
+        cache_dir=tmp_path / "one",
+        mode="remote",
+        cache_rest=None,
+    )
+    one.alyx._par = (
+        one.alyx._par.set("HTTP_DATA_SERVER", stack.url)
+        .set("HTTP_DATA_SERVER_LOGIN", "rig")
+        .set("HTTP_DATA_SERVER_PWD", "rig-password")
+    )
+    spikes = one.load_object(session["id"], "spikes", collection=SORTED, query_type="remote")
+    assert len(spikes["times"]) == len(spikes["clusters"]) == len(spikes["depths"]) > 0
+    channels = one.load_object(session["id"], "channels", collection=SORTED, query_type="remote")
+    assert channels["localCoordinates"].shape == (384, 2)
+    assert np.ptp(spikes["depths"]) > 1000  # units all along the 3.8 mm shank were found
