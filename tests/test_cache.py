@@ -248,8 +248,8 @@ def test_only_accounts_read_the_cache_info_and_only_superusers_export(api, catal
 
 
 def test_the_export_cache_schedule_writes_the_tables(api, catalogue):
-    (schedule,) = [s for s in app.event_sources if getattr(s, "schedule_expression", None)]
-    assert (schedule.name, schedule.schedule_expression) == ("export_cache", "rate(1 hour)")
+    schedules = {s.name: s for s in app.event_sources if getattr(s, "schedule_expression", None)}
+    assert schedules["export_cache"].schedule_expression == "rate(1 hour)"
     event = {
         "version": "0",
         "id": str(uuid.uuid4()),
