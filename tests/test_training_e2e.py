@@ -145,5 +145,6 @@ def test_eleven_uploaded_sessions_reach_ibls_statuses_and_show_on_the_pages(ui, 
     assert page.locator("figure.chart svg").count() == 8
     ui.shot(page, "training-mouse")
     ui.goto(page, f"/sessions/{sessions['2020-09-01']}")
-    assert page.get_by_text("Psychometric curves").first.is_visible()
+    assert page.get_by_role("heading", name="Behaviour").is_visible()
+    assert page.locator("#behaviour figure.chart svg").count() == 3
     ui.shot(page, "training-session")
