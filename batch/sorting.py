@@ -201,7 +201,7 @@ def write_alf(analyzer: SortingAnalyzer, raw: BaseRecording, out_dir: Path) -> l
     amps = np.abs(analyzer.get_extension("spike_amplitudes").get_data()).astype(np.float64) * MICROVOLT
     spike_counts = np.bincount(clusters, minlength=n_clusters)
     locations = analyzer.get_channel_locations()
-    main_channels = np.asarray(analyzer.main_channel_indices, dtype=np.int64)
+    main_channels = _peak_channels(analyzer)
     metrics = analyzer.get_extension("quality_metrics").get_data().reset_index(drop=True)
     metrics.insert(0, "cluster_id", np.arange(n_clusters))
     metrics.insert(1, "spike_count", spike_counts)
@@ -228,6 +228,13 @@ def write_alf(analyzer: SortingAnalyzer, raw: BaseRecording, out_dir: Path) -> l
     metrics.to_parquet(out_dir / "clusters.metrics.pqt", index=False)
     written.append(out_dir / "clusters.metrics.pqt")
     return written
+
+
+def _peak_channels(analyzer: SortingAnalyzer) -> np.ndarray:
+    """The channel where each cluster's template is largest, as IBL's ``clusters.channels``. The sorter's
+    own ``main_channel_id`` is where it detected the unit, which can be a neighbour of the peak."""
+    templates = analyzer.get_extension("templates").get_data(outputs="numpy")
+    return np.abs(templates).max(axis=1).argmax(axis=1).astype(np.int64)
 
 
 def _local_waveforms(analyzer: SortingAnalyzer, main_channels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
