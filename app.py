@@ -4,6 +4,7 @@ from chalice import Chalice
 
 from chalicelib.handlers import (
     alyx,
+    atlas,
     auth,
     cache,
     downloads,
@@ -38,5 +39,6 @@ for blueprint in (
     web_pages,
     alyx.bp,
     notifications.bp,
+    atlas.bp,
 ):
     app.register_blueprint(blueprint)

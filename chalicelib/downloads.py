@@ -3,11 +3,15 @@ resolves, for a caller who may read it, to a short-lived presigned GET."""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from chalicelib import alf, storage
 from chalicelib.auth import Principal
 from chalicelib.aws import settings
-from chalicelib.errors import NotFound
-from chalicelib.models import Dataset, FileRecord, Session, Tag
+from chalicelib.errors import BadRequest, NotFound
+from chalicelib.models import Dataset, Download, FileRecord, Session, Tag
+from chalicelib.models.base import now
 from chalicelib.permissions import require_read
 from chalicelib.registration import session_relative_path
 
@@ -47,3 +51,33 @@ def presigned_download(path: str, principal: Principal | None) -> str:
     if not any(record.exists for record in stored):
         raise missing
     return storage.presign_get(key, settings().download_url_seconds)
+
+
+DOWNLOADS = uuid.UUID("6f1c3c52-64a4-4b8e-9f1e-3f7f2b0d6a10")  # namespace of the download log's ids
+
+
+def log_downloads(user: str, datasets: list[str], projects: list[str]) -> dict[str, list[Any]]:
+    """Alyx's ``new-download``: count one more download of each dataset by ``user`` (for ``projects``).
+    Each (user, dataset) pair is one record whose id derives from the pair; the count is an atomic add."""
+    found = {d.id for d in Dataset.batch_get(sorted(set(datasets)))} if datasets else set()
+    missing = [d for d in datasets if d not in found]
+    if missing:
+        raise BadRequest(f"datasets: no dataset {', '.join(missing[:5])}")
+    ids, counts = [], []
+    for dataset in datasets:
+        key = str(uuid.uuid5(DOWNLOADS, f"{user}/{dataset}"))
+        record = Download(id=key, user=user, dataset=dataset)
+        moment = now()
+        record.update(
+            actions=[
+                Download.user.set(user),
+                Download.dataset.set(dataset),
+                Download.count.add(1),
+                Download.projects.set(sorted(projects)),
+                Download.first_download.set(Download.first_download | moment),
+                Download.last_download.set(moment),
+            ]
+        )
+        ids.append(key)
+        counts.append(int(record.count))
+    return {"download": ids, "count": counts}

@@ -157,12 +157,17 @@ def _uuid(field: Field, value: Any) -> str:
     raise _wrong(field, value, "a uuid")
 
 
+class FormText(str):
+    """A value from a form-encoded body: a JSON field reads it as JSON text, as DRF's does (a string in
+    a JSON body stays the string it is)."""
+
+
 def _json(field: Field, value: Any) -> Any:
-    if isinstance(value, str):
+    if isinstance(value, FormText):
         try:
             return json.loads(value)
         except ValueError:
-            return value
+            return str(value)
     return value
 
 

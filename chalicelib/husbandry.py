@@ -11,6 +11,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from chalicelib import water
 from chalicelib.fields import parse_datetime
@@ -168,3 +169,64 @@ def requirements_of(
         figures = lab_figures(lab, [s for s in subjects if s.lab == lab], day)
         out.update({key: value.requirement for key, value in figures.items()})
     return out
+
+
+def first_record_date(subject: Subject) -> datetime.date | None:
+    """Alyx's first day of a subject's water history: its first weighing or water given, else birth."""
+    moments = [w.date_time for w in Weighing.by_subject.query(subject.id, limit=1)]
+    moments += [w.date_time for w in WaterAdministration.by_subject.query(subject.id, limit=1)]
+    if moments:
+        return _moment(min(moments)).date()
+    return datetime.date.fromisoformat(subject.birth_date) if subject.birth_date else None
+
+
+def daily_records(subject: Subject, first: datetime.date, last: datetime.date) -> list[dict[str, Any]]:
+    """Alyx's per-day water records (``/water-requirement/<nickname>`` ``records``), named as Alyx names
+    its columns."""
+    days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+    history, rule = records_of(subject), rule_of(_lab(subject.lab))
+    records = []
+    for day in days:
+        need = requirement_from(subject, history, rule, day)
+        given, expected = need.given_water, need.expected_water
+        records.append(
+            {
+                "date": day.isoformat(),
+                "weight": need.weight,
+                "reference_weight": need.reference_weight,
+                "expected_weight": need.expected_weight,
+                "min_weight": need.minimum_weight,
+                "percentage_weight": need.percentage_weight,
+                "given_water_total": given,
+                "expected_water": expected,
+                "excess_water": None if expected is None else round(given - expected, 3),
+                "is_water_restricted": need.water_restricted,
+                "implant_weight": need.implant_weight,
+            }
+        )
+    return records
+
+
+def water_control_of(subject: Subject, on: datetime.date | None = None) -> dict[str, Any]:
+    """What Alyx shows of a subject's water control in its records: the reference weight, the water
+    expected and still to give today, and when the restriction in force started (None when free)."""
+    requirement = requirement_of(subject, on)
+    restriction = None
+    if requirement.water_restricted:
+        started = [r for r in WaterRestriction.by_subject.query(subject.id) if not r.end_time]
+        restriction = max((r.start_time for r in started), default=None)
+    return {
+        "reference_weight": requirement.reference_weight,
+        "expected_water": requirement.expected_water,
+        "remaining_water": requirement.remaining_water,
+        "last_water_restriction": restriction,
+    }
+
+
+def restricted_subjects() -> list[Subject]:
+    """Subjects with an open water restriction (one pass over the restrictions: no index lists the open
+    ones), alive, by nickname."""
+    open_ids = {r.subject_id for r in WaterRestriction.scan(WaterRestriction.end_time.does_not_exist())}
+    subjects = Subject.batch_get(sorted(open_ids)) if open_ids else []
+    alive = [s for s in subjects if not s.death_date]
+    return sorted((s for s in alive if requirement_of(s).water_restricted), key=lambda s: s.nickname)

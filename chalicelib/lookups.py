@@ -34,6 +34,7 @@ __all__ = [
     "RELATION_HOPS",
     "DjangoFilterError",
     "Lookup",
+    "json_lookups",
     "matches_all",
     "parse_django",
     "split_top_level",
@@ -156,6 +157,16 @@ def parse_django(text: str, *, key_field: str, fields: Collection[str]) -> list[
         _parse_pair(key.strip(), value.strip(), key_field=key_field, allowed=allowed)
         for key, value in zip(items[::2], items[1::2], strict=True)
     ]
+
+
+def json_lookups(text: str, field: str) -> list[Lookup]:
+    """Alyx's filter inside a JSON field (``extended_qc=behavior__gte,0.5,video,True``): the same
+    ``key[__lookup],value`` pairs as ``django=``, on the document's top-level keys."""
+    items = split_top_level(text)
+    keys = [item.strip().removeprefix("~").split("__")[0] for item in items[::2]]
+    if not text.strip() or len(items) % 2:
+        raise DjangoFilterError(f"{field}: expected key,value pairs, got {_shown(text)}")
+    return parse_django(text, key_field="pk", fields=keys)
 
 
 def _parse_pair(key: str, text: str, *, key_field: str, allowed: frozenset[str]) -> Lookup:

@@ -226,6 +226,16 @@ def runs_on_batch(lab: str) -> bool:
         return True
 
 
+EXECUTABLES = frozenset(spec.executable for graph in GRAPHS for spec in graph.tasks)
+
+
+def runs_here(task: Task) -> bool:
+    """Whether onecloud has a Batch job for the task. A task a lab server registered for itself (an
+    ibllib task class, ``ibllib.pipes.behavior_tasks.TrainingStatus``...) stays Waiting for that lab
+    server's task loop to claim, as with Alyx."""
+    return task.executable in EXECUTABLES
+
+
 def dispatch(session_id: str) -> list[Task]:
     """Release Held tasks whose parents are done and submit every runnable task to Batch (unless the lab
     runs its own workers); returns the submitted."""
@@ -238,7 +248,7 @@ def dispatch(session_id: str) -> list[Task]:
             continue
         if task.status == "Held":
             task.update(actions=[Task.status.set("Waiting")])
-        if batch and task.status == "Waiting" and not task.claimed_by:
+        if batch and task.status == "Waiting" and not task.claimed_by and runs_here(task):
             try:
                 submitted.append(submit(task))
             except Conflict:

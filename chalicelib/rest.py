@@ -20,12 +20,16 @@ from chalicelib import history
 from chalicelib.auth import Principal
 from chalicelib.errors import Ambiguous, BadRequest, NotFound, PermissionDenied
 from chalicelib.fields import Field, parse_payload
-from chalicelib.lookups import Lookup, matches_all, parse_django
+from chalicelib.lookups import Lookup, json_lookups, parse_django, split_top_level
 from chalicelib.models.unique import StaleWrite, delete_unique, save_unique
 from chalicelib.permissions import require_read, require_write
 
 DEFAULT_LIMIT, MAX_LIMIT = 250, 1000
 PAGING = ("limit", "offset", "django")
+NOT_FILTERS = ("password",)  # write-only fields: never a filter, or a query could probe a secret
+DENORMALIZED = {"session__lab": "lab", "subject__lab": "lab", "dataset__session": "session"}
+"""Relation hops whose answer the record itself already holds (a task's lab is its session's lab), so
+``django=session__lab__name__in,[...]`` reads the record and its keyed index instead of the relation."""
 ACTIONS = ("list", "read", "create", "update", "partial_update", "delete")
 
 
@@ -46,8 +50,9 @@ class Param:
     """A list filter. ``test`` keeps or drops a record; ``index`` filters may also choose the query."""
 
     name: str
-    test: Callable[[Any, str], bool]
+    test: Callable[[Any, Any], bool]
     description: str = ""
+    prepare: Callable[[str], Any] | None = None  # read the value once per request (a set of ids...)
 
 
 def _unique_keys(item: Model) -> list[str]:
@@ -65,6 +70,9 @@ class Resource:
     params: tuple[Param, ...] = ()
     description: str = ""
     ordering: Callable[[Any], Any] | None = None
+    newest_first: bool = False  # lists in reverse ``ordering`` (Alyx's sessions: ``-start_time``)
+    django: bool = True  # whether the list takes ``django=`` (Alyx's vocabulary lists do not)
+    bulk_create: bool = False  # POST takes a list of records too (Alyx's channels)
     actions: tuple[str, ...] = ACTIONS
     build: Callable[[dict[str, Any], Context], Model] | None = None
     change: Callable[[Model, dict[str, Any], Context], None] | None = None
@@ -81,6 +89,15 @@ class Resource:
 
     def __post_init__(self) -> None:
         self.field_names = [f.name for f in self.fields]
+
+    def filters(self) -> dict[str, Param]:
+        """Every filter of the list: the declared ones, then, as Alyx's filter sets do for every model
+        field, an exact match on each field (a lookup ``key,value[;...]`` inside a JSON field)."""
+        known = {p.name: p for p in self.params}
+        for f in self.fields:
+            if f.name not in known and f.name not in NOT_FILTERS:
+                known[f.name] = _json_param(f.name) if f.kind == "json" else _field_param(f.name)
+        return known
 
     def lookup(self, key: str, scope: Mapping[str, str] | None = None) -> Model:
         """The record named by ``key``; ``scope`` holds the query parameters that narrow a name that is
@@ -117,8 +134,27 @@ class Resource:
         out: dict[str, Any] = {"id": values.get("id", key), "url": ctx.url(self.name, key)}
         for f in self.fields:
             if f.name not in ("id", "url"):
-                out[f.name] = values.get(f.name)
+                value = values.get(f.name)
+                # DynamoDB numbers come back as floats: an integer field answers an integer, as in Alyx
+                out[f.name] = int(value) if f.kind == "integer" and value is not None else value
         return out
+
+
+def _field_param(name: str) -> Param:
+    def test(item: Model, value: str) -> bool:
+        return Lookup(name, "exact", value).matches(item.attribute_values)
+
+    return Param(name, test, f"{name} equals")
+
+
+def _json_param(name: str) -> Param:
+    def test(item: Model, value: str) -> bool:
+        document = item.attribute_values.get(name)
+        return isinstance(document, Mapping) and all(
+            lookup.matches(document) for lookup in json_lookups(value, name)
+        )
+
+    return Param(name, test, f"lookups inside the {name} JSON: key[__lookup],value[,key,value...]")
 
 
 REGISTRY: dict[str, Resource] = {}
@@ -144,11 +180,85 @@ def _row(item: Model) -> dict[str, Any]:
     return item.attribute_values
 
 
+@dataclass(frozen=True)
+class RelationLookup:
+    """``session__subject__nickname,KS023``: a lookup on the record a relation field names. The related
+    records are read by key (once per request for each), never searched for."""
+
+    field: str
+    related: Resource
+    lookups: tuple[Any, ...]
+    negate: bool
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def matches(self, row: Mapping[str, Any]) -> bool:
+        names = row.get(self.field)
+        names = names if isinstance(names, list) else [names]
+        found = any(
+            self._related_row(str(name)) is not None
+            and all(lookup.matches(self._related_row(str(name))) for lookup in self.lookups)
+            for name in names
+            if name not in (None, "")
+        )
+        return found != self.negate
+
+    def _related_row(self, key: str) -> Mapping[str, Any] | None:
+        if key not in self.cache:
+            item = _found(self.related, key) if self.related.exists(key) else None
+            self.cache[key] = None if item is None else _row(item)
+        return self.cache[key]
+
+
+def django_lookups(resource: Resource, text: str) -> list[Any]:
+    """``django=`` of a list: lookups on the resource's fields, and through its relation fields on the
+    fields of the records they name (Alyx's ``session__lab__name``, ``data_repository__globus_is_personal``),
+    each value still read with ``literal_eval`` (chalicelib.lookups)."""
+    if not text.strip():
+        return []
+    items = split_top_level(text)
+    relations = {f.name: f.relation for f in resource.fields if f.relation}
+    attributes = set(resource.model.get_attributes())
+    plain: list[str] = []
+    out: list[Any] = []
+    for key, value in zip(items[::2], items[1::2], strict=False):
+        negate, path = key.strip().startswith("~"), key.strip().removeprefix("~")
+        head, _, rest = path.partition("__")
+        hop, _, _ = rest.partition("__")
+        for long, short in DENORMALIZED.items():
+            if (path == long or path.startswith(long + "__")) and short in attributes:
+                path = short + path[len(long) :]
+                head, rest = short, path.partition("__")[2]
+                hop = rest.partition("__")[0]
+        related = REGISTRY.get(relations.get(head, ""))
+        if related is None or not hop or hop in _NOT_A_HOP:
+            plain += [("~" if negate else "") + path, value]
+            continue
+        nested = parse_django(f"{rest},{value}", key_field=related.key, fields=_lookup_fields(related))
+        out.append(RelationLookup(head, related, tuple(nested), negate))
+    if len(items) % 2:
+        plain.append(items[-1])
+    return parse_django(",".join(plain), key_field=resource.key, fields=_lookup_fields(resource)) + out
+
+
+_NOT_A_HOP = frozenset(
+    {"name", "nickname", "username", "id", "pk", "exact", "iexact", "in", "isnull", "contains", "icontains"}
+    | {"startswith", "istartswith", "endswith", "iendswith", "gt", "gte", "lt", "lte", "range", "date"}
+)
+
+
+def _lookup_fields(resource: Resource) -> list[str]:
+    """The fields a ``django=`` lookup may name: those the resource shows, its id, and the lab its
+    records carry (the target of ``session__lab__name``)."""
+    carried = [name for name in ("lab",) if name in resource.model.get_attributes()]
+    return [name for name in resource.field_names if name not in NOT_FILTERS] + ["id", *carried]
+
+
 def _by_keys(resource: Resource, lookups: list[Lookup]) -> list[Model] | None:
     """Records named by ``pk`` / ``id`` (what ONE sends) are fetched by key, never searched for."""
     for lookup in lookups:
         if (
-            lookup.field not in (resource.key, "id")
+            not isinstance(lookup, Lookup)
+            or lookup.field not in (resource.key, "id")
             or lookup.operator not in ("exact", "in")
             or lookup.negate
         ):
@@ -180,30 +290,62 @@ def _normal_key(resource: Resource, key: str) -> str | None:
         return None
 
 
+def ignored_filters(resource: Resource, query: Mapping[str, str]) -> list[str]:
+    """Query names no filter declares: ignored, as Alyx (django-filter) ignores them, and named in the
+    answer's ``Warning`` header so that a typo is never silent."""
+    return sorted(set(query) - set(resource.filters()) - set(_paging(resource)))
+
+
+def _paging(resource: Resource) -> tuple[str, ...]:
+    return PAGING if resource.django else ("limit", "offset")
+
+
+def _keyed_candidates(resource: Resource, query: Mapping[str, str], lookups: list[Any]) -> Any:
+    """The records a keyed index can answer for: from the query's filters, or from a ``django=`` exact /
+    ``in`` lookup on a filter the index answers (``lab__in,[...]``: one keyed query per lab)."""
+    if not resource.candidates:
+        return None
+    found = resource.candidates(query)
+    if found is not None:
+        return found
+    for lookup in lookups:
+        if not isinstance(lookup, Lookup) or lookup.negate or lookup.date_part:
+            continue
+        if lookup.operator not in ("exact", "in") or lookup.field in query or lookup.value is None:
+            continue
+        values = lookup.value if isinstance(lookup.value, tuple) else (lookup.value,)
+        per_value = [resource.candidates({**query, lookup.field: str(value)}) for value in values]
+        if per_value and all(found is not None for found in per_value):
+            merged: dict[Any, Model] = {}
+            for found in per_value:
+                merged.update((item.attribute_values[resource.key], item) for item in found)
+            return list(merged.values())
+    return None
+
+
 def list_items(resource: Resource, query: Mapping[str, str], ctx: Context, path: str) -> dict[str, Any]:
     require_read(ctx.principal)
     limit, offset = _limit_offset(query)
-    known = {p.name: p for p in resource.params}
-    unknown = sorted(set(query) - set(known) - set(PAGING))
-    if unknown:
-        raise BadRequest(
-            f"unknown filter{'s' if len(unknown) > 1 else ''} for {resource.name}: {', '.join(unknown)}"
-        )
-    lookups = parse_django(
-        query.get("django", ""), key_field=resource.key, fields=resource.field_names + ["id"]
-    )
-    filters = [(known[name], value) for name, value in query.items() if name in known]
+    known = resource.filters()
+    query = {name: value for name, value in query.items() if name in known or name in _paging(resource)}
+    lookups = django_lookups(resource, query.get("django", ""))
+    filters = [
+        (known[name], known[name].prepare(value) if known[name].prepare else value)
+        for name, value in query.items()
+        if name in known
+    ]
     items = _by_keys(resource, lookups)
     if items is None:
-        found = resource.candidates(query) if resource.candidates else None
+        found = _keyed_candidates(resource, query, lookups)
         items = found if found is not None else resource.model.scan()
     kept = [
         item
         for item in items
-        if all(param.test(item, value) for param, value in filters) and matches_all(lookups, _row(item))
+        if all(param.test(item, value) for param, value in filters)
+        and all(lookup.matches(_row(item)) for lookup in lookups)
     ]
     if resource.ordering:
-        kept.sort(key=resource.ordering)
+        kept.sort(key=resource.ordering, reverse=resource.newest_first)
     page = kept[offset : offset + limit]
 
     def link(new_offset: int) -> str:
@@ -270,13 +412,8 @@ def _user(ctx: Context) -> str | None:
     return ctx.principal.username if ctx.principal else None
 
 
-def create_item(resource: Resource, body: Any, ctx: Context) -> dict[str, Any]:
-    require_read(ctx.principal)
-    _allow(resource, "create")
-    data = parse_payload(resource.fields, body, partial=False)
-    check_relations(resource.fields, data)
-    item = resource.build(data, ctx) if resource.build else resource.model(**data)
-    _authorize(resource, item, ctx)
+def _save_new(resource: Resource, item: Model, ctx: Context) -> None:
+    """Save a new record with its guards and its first audit entry, in one transaction."""
     record = history.record_key(resource.name, item)
     created = history.changes({}, history.snapshot(item))
     entry = history.entry(record, history.current_version(record) + 1, "create", _user(ctx), created)
@@ -284,9 +421,76 @@ def create_item(resource: Resource, body: Any, ctx: Context) -> dict[str, Any]:
         save_unique(item, add=_unique_keys(item), create=True, entry=entry)
     except StaleWrite:
         raise history.stale(f"{resource.singular} {item.attribute_values[resource.key]}", record, 0) from None
+
+
+def _may_write_some(resource: Resource, ctx: Context) -> None:
+    """A caller who may write no record of this kind is refused (403) before its record is looked up,
+    as Alyx's permission classes do: a read-only user learns nothing from a 404."""
+    principal = require_read(ctx.principal)
+    if principal.is_superuser:
+        return
+    some_lab = next(iter(principal.labs), None)
+    require_write(principal, what=resource.singular, lab=some_lab, lab_scoped=resource.lab_scoped)
+
+
+def _as_sent(resource: Resource, body: Any, shown: Callable[[], dict[str, Any]]) -> Any:
+    """The body without what the record's own answer shows but nobody writes (``url``, computed and
+    related fields): a client may send back a record exactly as it read it, as DRF ignores read-only
+    fields. Other unknown names are still refused."""
+    if not isinstance(body, Mapping) or set(body) <= set(resource.field_names):
+        return body
+    extra = set(body) - set(resource.field_names) - {"url", "id"}
+    ignored = {"url", "id"} | (set(shown()) if extra else set())
+    return {k: v for k, v in body.items() if k in resource.field_names or k not in ignored}
+
+
+def _chosen_id(resource: Resource, body: Any, ctx: Context) -> str | None:
+    """A superuser may give a new record its id (a migration from Alyx keeps every record's uuid);
+    anyone else's ``id`` is ignored, as Alyx ignores it."""
+    if not isinstance(body, Mapping) or body.get("id") in (None, ""):
+        return None
+    if not (ctx.principal and ctx.principal.is_superuser) or "id" not in resource.model.get_attributes():
+        return None
+    try:
+        chosen = str(uuid.UUID(str(body["id"])))
+    except ValueError:
+        raise BadRequest(f"id: {body['id']!r} is not a valid uuid") from None
+    return chosen
+
+
+def create_items(resource: Resource, body: Any, ctx: Context) -> Any:
+    """One record, or for a resource that takes them (channels: a probe's 384 at once) a list: each
+    is checked before any is written, so a bad one writes nothing."""
+    if not (resource.bulk_create and isinstance(body, list)):
+        return create_item(resource, body, ctx)
+    made = [_new_item(resource, record, ctx) for record in body]
+    for item, data in made:
+        _save_new(resource, item, ctx)
+        if resource.after_save:
+            resource.after_save(item, data)
+    return resource.serialize([item for item, _ in made], ctx)
+
+
+def create_item(resource: Resource, body: Any, ctx: Context) -> dict[str, Any]:
+    item, data = _new_item(resource, body, ctx)
+    _save_new(resource, item, ctx)
     if resource.after_save:
         resource.after_save(item, data, ctx)
     return _detail(resource, item, ctx)
+
+
+def _new_item(resource: Resource, body: Any, ctx: Context) -> tuple[Model, dict[str, Any]]:
+    """The record a POST body describes, checked (fields, relations, permission) but not yet saved."""
+    require_read(ctx.principal)
+    _allow(resource, "create")
+    chosen = _chosen_id(resource, body, ctx)
+    data = parse_payload(resource.fields, _as_sent(resource, body, dict), partial=False)
+    check_relations(resource.fields, data)
+    item = resource.build(data, ctx) if resource.build else resource.model(**data)
+    if chosen:
+        item.id = chosen
+    _authorize(resource, item, ctx)
+    return item, data
 
 
 def version_of(resource: Resource, key: str, scope: Mapping[str, str] | None = None) -> int:
@@ -305,10 +509,11 @@ def update_item(
     scope: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Change a record; ``based_on`` is the version the caller read (a 409 when it is no longer current)."""
-    require_read(ctx.principal)
+    _may_write_some(resource, ctx)
     _allow(resource, "partial_update" if partial else "update")
     item = resource.lookup(key, scope)
     _authorize(resource, item, ctx)
+    body = _as_sent(resource, body, lambda: read_item(resource, key, ctx, scope))
     data = parse_payload(resource.fields, body, partial=partial)
     if resource.key in data and data[resource.key] != item.attribute_values[resource.key]:
         raise BadRequest(f"{resource.key}: cannot be changed")
@@ -345,7 +550,7 @@ def delete_item(
     based_on: int | None = None,
     scope: Mapping[str, str] | None = None,
 ) -> None:
-    require_read(ctx.principal)
+    _may_write_some(resource, ctx)
     _allow(resource, "delete")
     item = resource.lookup(key, scope)
     _authorize(resource, item, ctx)

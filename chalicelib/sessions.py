@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from typing import Any
 
 from chalicelib import alf
-from chalicelib.errors import NotFound
+from chalicelib.errors import BadRequest, NotFound
 from chalicelib.models import Session, Subject
 from chalicelib.models.unique import save_unique
 
@@ -75,3 +76,18 @@ def sessions_of_subject(
 
 def sessions_of_lab(lab: str, date_from: str | None = None, date_to: str | None = None) -> Iterator[Session]:
     return Session.by_lab.query(lab, _date_range(date_from, date_to))
+
+
+def date_range(text: str) -> tuple[str, str]:
+    """``YYYY-MM-DD,YYYY-MM-DD`` (inclusive) or a single date."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    try:
+        days = [datetime.date.fromisoformat(part[:10]) for part in parts]
+    except ValueError:
+        raise BadRequest(f"date_range: {text!r} is not YYYY-MM-DD,YYYY-MM-DD") from None
+    if len(days) not in (1, 2):
+        raise BadRequest(f"date_range: {text!r} is not YYYY-MM-DD,YYYY-MM-DD")
+    first, last = days[0], days[-1]
+    if last < first:
+        raise BadRequest(f"date_range: {last} is before {first}")
+    return first.isoformat(), last.isoformat()

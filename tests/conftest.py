@@ -56,17 +56,49 @@ def _moto() -> Iterator[Settings]:
     aws.configure(Settings.from_env())
 
 
-def _empty(settings: Settings) -> None:
-    """Every table, queue and the bucket emptied through the public APIs (cheaper than making them anew)."""
+def _standard_vocabulary() -> dict[str, set[str]]:
+    """The standard vocabulary's items by table (and their pattern guards): kept from test to test, since
+    writing a few hundred items into moto for every test would dominate the run."""
+    from chalicelib import aws as onecloud_aws
+    from chalicelib.models import DataFormat, DataRepositoryType, DatasetType, ProcedureType, WaterType
+    from chalicelib.models.unique import UniqueKey
+    from chalicelib.vocabulary import standard
+
+    types, formats = _vocabulary_items()
+    return {
+        onecloud_aws.table_name(DatasetType.Meta.table): {t.name for t in types},
+        onecloud_aws.table_name(DataFormat.Meta.table): {f.name for f in formats},
+        onecloud_aws.table_name(WaterType.Meta.table): set(standard()["water_types"]),
+        onecloud_aws.table_name(ProcedureType.Meta.table): {p["name"] for p in standard()["procedure_types"]},
+        onecloud_aws.table_name(DataRepositoryType.Meta.table): {"S3", *standard()["repository_types"]},
+        onecloud_aws.table_name(UniqueKey.Meta.table): {key for t in types for key in t.unique_keys},
+    }
+
+
+def _vocabulary_items():
+    from chalicelib.vocabulary import standard_data_formats, standard_dataset_types
+
+    return standard_dataset_types(), standard_data_formats()
+
+
+def _empty(settings: Settings, *, keep_vocabulary: bool = True) -> None:
+    """Every table, queue and the bucket emptied through the public APIs (cheaper than making them anew);
+    the standard vocabulary stays (``seed_vocabulary`` adds back whatever a test deleted)."""
     from chalicelib.models.tables import table_definitions
     from onecloud import provision
 
     aws.configure(settings)
+    kept = _standard_vocabulary() if keep_vocabulary else {}
     dynamodb, sqs, s3 = aws.client("dynamodb"), aws.client("sqs"), aws.client("s3")
     for definition in table_definitions():
         keys = [key["AttributeName"] for key in definition["KeySchema"]]
+        keep = kept.get(definition["TableName"], set())
         for page in dynamodb.get_paginator("scan").paginate(TableName=definition["TableName"]):
-            items = [{name: item[name] for name in keys} for item in page["Items"]]
+            items = [
+                {name: item[name] for name in keys}
+                for item in page["Items"]
+                if next(iter(item[keys[0]].values())) not in keep
+            ]
             for start in range(0, len(items), 25):
                 dynamodb.batch_write_item(
                     RequestItems={

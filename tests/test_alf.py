@@ -67,7 +67,7 @@ def test_alf_errors_are_bad_requests_carrying_the_message_as_detail() -> None:
     assert error.status == 400
     assert error.part == "subject"
     assert str(error).startswith("ALF subject 'a b' is invalid: ")
-    assert error.body() == {"detail": str(error)}
+    assert error.body() == {"detail": str(error), "status_code": 400}
 
 
 # ========================================================================================================

@@ -49,7 +49,7 @@ def test_bad_credentials_are_a_400(api):
 def test_an_invalid_token_answers_exactly_what_one_relogs_in_on(api):
     response = api.get("/sessions", user=None, headers={"Authorization": "Token not-a-token"})
     assert response.status_code == 403
-    assert response.body == b'{"detail": "Invalid token."}'
+    assert response.body == b'{"detail": "Invalid token.", "status_code": 403}'  # Alyx's exact answer
 
 
 def test_me_names_the_user_its_labs_and_roles(api):

@@ -141,7 +141,7 @@ def registered(one: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
 def test_an_invalid_token_answers_the_exact_403_one_relogs_in_on(stack: Stack) -> None:
     answer = requests.get(f"{stack.url}/sessions", headers={"Authorization": "Token 0123abcd"}, timeout=10)
     assert answer.status_code == 403
-    assert answer.json() == {"detail": "Invalid token."}
+    assert answer.json() == {"detail": "Invalid token.", "status_code": 403}
 
 
 def test_the_one_client_logs_in_and_reads_sessions_and_subjects(stack: Stack, root: As, one: Any) -> None:
@@ -289,6 +289,51 @@ def test_a_protected_dataset_makes_one_register_the_file_in_a_new_revision(
     kept = root("GET", f"/datasets/{original['id']}")
     assert kept["revision"] == "" and kept["tags"] == ["published-2024"] and kept["default_dataset"] is False
     assert sorted(one.list_revisions(eid, filename=table.name)) == ["", today]
+
+
+def test_one_checks_protected_files_from_the_answer_body(one: Any, root: As, tmp_path: Path) -> None:
+    """ONE's RegistrationClient.check_protected_files reads Alyx's verdict from a 200 body."""
+    from one.registration import RegistrationClient
+
+    _, eid, files = new_registered_session(one, tmp_path, "2024-03-05")
+    client = RegistrationClient(one)
+    assert client.check_protected_files(files[0])["status_code"] == 200
+    dataset = root("GET", "/datasets", params={"session": eid, "name": files[0].name})["results"][0]
+    root("POST", "/tags", status=201, json={"name": "frozen-2024", "protected": True})
+    root("PATCH", f"/datasets/{dataset['id']}", json={"tags": ["frozen-2024"]})
+
+    verdict = client.check_protected_files(files[0])
+
+    assert verdict["status_code"] == 403 and verdict["error"] == "One or more datasets is protected"
+    assert verdict["details"] == [{FILES[0]: [{"": True}]}]
+
+
+def test_one_searches_insertions_and_maps_a_probe_to_its_session(
+    one: Any, root: As, registered: tuple[Path, str, list[Path]]
+) -> None:
+    """ONE's search_insertions and pid2eid read ``session_info`` and send Alyx's insertion filters."""
+    _, eid, _ = registered
+    pid = root("POST", "/insertions", status=201, json={"name": "probe00", "session": eid})["id"]
+
+    found = one.search_insertions(subject=SUBJECT, date="2024-02-01", details=True)
+    by_dataset = one.search_insertions(dataset_types="spikes.times", query_type="remote")
+
+    assert [str(p) for p in found[0]] == [pid] and found[1][0]["session"] == eid
+    assert pid in [str(p) for p in by_dataset]
+    assert [str(x) for x in one.pid2eid(pid)] == [eid, "probe00"]
+    assert str(one.eid2pid(eid)[0][0]) == pid
+
+
+def test_one_searches_sessions_by_performance(
+    one: Any, root: As, registered: tuple[Path, str, list[Path]]
+) -> None:
+    """``one.search(performance_gte=...)``: a search term ONE finds in /api/schema."""
+    _, eid, _ = registered
+    root("PATCH", f"/sessions/{eid}", json={"n_trials": 400, "n_correct_trials": 320})
+
+    assert eid in [str(e) for e in one.search(subject=SUBJECT, performance_gte=75)]
+    assert eid not in [str(e) for e in one.search(subject=SUBJECT, performance_gte=90)]
+    assert eid in [str(e) for e in one.search(performance_lte=80.5, query_type="remote")]
 
 
 def test_the_one_client_logs_in_again_when_its_cached_token_is_invalid(

@@ -200,7 +200,8 @@ def test_anything_not_released_is_not_found_without_saying_whether_it_exists(api
     for path in (existing, unknown, elsewhere, f"/public/{LAB_PATH}/2024-01-01/001/alf/not-alf.npy"):
         answer = api.get(path, user=None)
         assert answer.status_code == 404, path
-        assert set(answer.json_body) == {"detail"} and "is not a released file" in answer.json_body["detail"]
+        assert set(answer.json_body) == {"detail", "status_code"}
+        assert "is not a released file" in answer.json_body["detail"]
     assert api.get(existing.removeprefix("/public"), user=None).status_code == 401  # the private route
     assert api.get("/public/releases/nothing", user=None).status_code == 404
     assert api.get("/public/releases/nothing/cache", user=None).status_code == 404

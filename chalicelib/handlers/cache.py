@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib import cache, releases
 from chalicelib.handlers.edge import principal_of, query, route
@@ -22,6 +22,13 @@ def cache_info() -> dict:
     database_tags: what ONE's load_cache reads before downloading the tables."""
     request = bp.current_request
     return cache.database_info(principal_of(request), releases.public_url_seconds())
+
+
+@route(bp, "/cache.zip", methods=["GET"])
+def cache_zip() -> Response:
+    """The database's cache tables (Alyx's ``/cache.zip``): a redirect to the zip ``/cache/info`` names."""
+    info = cache.database_info(principal_of(bp.current_request), releases.public_url_seconds())
+    return Response(body="", status_code=302, headers={"Location": info["location"]})
 
 
 @route(bp, "/cache/info/{tag}", methods=["GET"])

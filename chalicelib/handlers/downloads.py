@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.downloads import presigned_download
-from chalicelib.errors import NotAuthenticated
-from chalicelib.handlers.edge import error_response, principal_of, route
+from chalicelib.downloads import log_downloads, presigned_download
+from chalicelib.errors import BadRequest, NotAuthenticated
+from chalicelib.handlers.edge import body, error_response, json_response, principal_of, route
+from chalicelib.permissions import require_read
 
 bp = Blueprint(__name__)
 SESSION = "/{lab}/Subjects/{subject}/{date}/{number}"
@@ -38,3 +39,30 @@ def _route(depth: int) -> None:
 
 for _depth in range(MAX_FOLDERS + 1):
     _route(_depth)
+
+
+def _names(value: object, field: str) -> list[str]:
+    """A list, or Alyx's comma-separated text."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        return [name for name in value.split(",") if name]
+    if isinstance(value, list) and all(isinstance(name, str) for name in value):
+        return value
+    raise BadRequest(f"{field}: expected a list of names or comma-separated text")
+
+
+@route(bp, "/new-download", methods=["POST"], content_types=["application/json"])
+def new_download() -> Response:
+    """Log that the caller downloaded ``datasets`` (ids, a list or comma-separated) for ``projects``:
+    answers each download record's id and its count, as Alyx does."""
+    request = bp.current_request
+    principal = require_read(principal_of(request))
+    data = body(request)
+    if not isinstance(data, dict):
+        raise BadRequest("the request body must be a JSON object")
+    datasets = _names(data.get("datasets"), "datasets")
+    if not datasets:
+        raise BadRequest("datasets: at least one dataset id is required")
+    logged = log_downloads(principal.username, datasets, _names(data.get("projects"), "projects"))
+    return json_response(logged, status=201)

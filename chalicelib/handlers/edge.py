@@ -17,6 +17,7 @@ from chalice.app import ChaliceViewError, Request
 
 from chalicelib.auth import Principal, authenticate
 from chalicelib.errors import BadRequest, OnecloudError
+from chalicelib.fields import FormText
 from chalicelib.forms import parse_form
 from chalicelib.observability import logger
 from chalicelib.rest import Context
@@ -50,7 +51,8 @@ def body(request: Request) -> Any:
         return {}
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        return {key: values[-1] for key, values in parse_form(raw, content_type).items()}
+        form = parse_form(raw, content_type)
+        return {key: FormText(v[-1]) if isinstance(v[-1], str) else v[-1] for key, v in form.items()}
     try:
         return json.loads(raw)
     except ValueError as error:
@@ -74,6 +76,16 @@ def json_response(payload: Any, status: int = 200) -> Response:
 def route_not_found(path: str) -> str:
     """The detail of the 404 for a path no route matches (API Gateway answers it, not the app)."""
     return f"no endpoint at {path}: GET / lists the endpoints"
+
+
+def warn_ignored(answer: Response, ignored: list[str]) -> Response:
+    """Name the query parameters no filter declares in a ``Warning`` header: they are ignored, as Alyx
+    (django-filter) ignores them, but never silently. Only printable ASCII goes into the header."""
+    if ignored:
+        shown = ", ".join(ignored).encode("ascii", "backslashreplace").decode()
+        shown = "".join(c if c.isprintable() and c not in '"\\' else "?" for c in shown)
+        answer.headers["Warning"] = f'299 onecloud "ignored unknown filters: {shown}"'
+    return answer
 
 
 def error_response(status: int, payload: dict[str, Any]) -> Response:

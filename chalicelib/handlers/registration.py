@@ -41,10 +41,15 @@ def register_file() -> Response:
 @route(bp, "/check-protected", methods=["GET", "POST"], content_types=["application/json"])
 def check_protected() -> Response:
     """Whether registering these files would overwrite protected datasets (what ONE's
-    RegistrationClient.check_protected_files asks): 200 when none would, else the register-file 403."""
+    RegistrationClient.check_protected_files asks). Alyx answers HTTP 200 either way, with the verdict in
+    the body's ``status_code``: ONE and ibllib read the body and move protected files to a new revision,
+    where an HTTP 403 would make them raise."""
     ctx = context(bp.current_request)
     require_read(ctx.principal)
     request = registration.parse_register_request(body(bp.current_request))
     session = registration.find_session_for(request.path, request.labs)
-    registration.check_protection(session, request.specs, request.filenames)
+    try:
+        registration.check_protection(session, request.specs, request.filenames)
+    except registration.Protected as protected:
+        return json_response({key: protected.extra[key] for key in ("status_code", "error", "details")})
     return json_response({"status_code": 200, "details": "None of the datasets are protected"})

@@ -7,7 +7,7 @@ from chalice import Blueprint, Response
 import chalicelib.resources  # noqa: F401 - registers every resource
 from chalicelib import history, rest
 from chalicelib.forms import Upload
-from chalicelib.handlers.edge import body, context, json_response, query, route
+from chalicelib.handlers.edge import body, context, json_response, query, route, warn_ignored
 
 bp = Blueprint(__name__)
 JSON = ["application/json"]
@@ -26,48 +26,42 @@ def _with_files(resource: rest.Resource, data: dict) -> tuple[dict, dict]:
 
 def _routes(resource: rest.Resource) -> None:
     name, slug = resource.name, resource.name.replace("-", "_")
-
-    @route(bp, f"/{name}", name=f"{slug}_list", methods=["GET"])
-    def list_items() -> dict:
-        request = bp.current_request
-        return rest.list_items(resource, query(request), context(request), f"/{name}")
-
     creates = JSON + (FILES if resource.store_files else [])
 
-    @route(bp, f"/{name}", name=f"{slug}_create", methods=["POST"], content_types=creates)
+    def list_items() -> Response:
+        request = bp.current_request
+        asked = query(request)
+        answer = json_response(rest.list_items(resource, asked, context(request), f"/{name}"))
+        return warn_ignored(answer, rest.ignored_filters(resource, asked))
+
     def create_item() -> Response:
         request = bp.current_request
         data, stored = body(request), {}
         if resource.store_files and isinstance(data, dict):
             data, stored = _with_files(resource, data)
         try:
-            return json_response(rest.create_item(resource, data, context(request)), status=201)
+            return json_response(rest.create_items(resource, data, context(request)), status=201)
         except Exception:
             if stored and resource.discard_files:
                 resource.discard_files(stored)  # a request that fails leaves nothing behind
             raise
 
-    @route(bp, f"/{name}/{{key}}", name=f"{slug}_read", methods=["GET"])
     def read_item(key: str) -> Response:
         request = bp.current_request
         return _versioned(*rest.read_versioned(resource, key, context(request), query(request)))
 
-    @route(bp, f"/{name}/{{key}}", name=f"{slug}_update", methods=["PUT"], content_types=JSON)
     def update_item(key: str) -> Response:
         return _update(key, partial=False)
 
-    @route(bp, f"/{name}/{{key}}", name=f"{slug}_partial_update", methods=["PATCH"], content_types=JSON)
     def partial_update_item(key: str) -> Response:
         return _update(key, partial=True)
 
-    @route(bp, f"/{name}/{{key}}", name=f"{slug}_delete", methods=["DELETE"])
     def delete_item(key: str) -> Response:
         request = bp.current_request
         based_on = history.parse_if_match(request.headers.get("if-match"))
         rest.delete_item(resource, key, context(request), based_on=based_on, scope=query(request))
         return Response(body="", status_code=204)
 
-    @route(bp, f"/{name}/{{key}}/history", name=f"{slug}_history", methods=["GET"])
     def item_history(key: str) -> dict:
         request = bp.current_request
         return rest.item_history(resource, key, context(request), query(request))
@@ -86,6 +80,25 @@ def _routes(resource: rest.Resource) -> None:
         response = json_response(payload)
         response.headers["ETag"] = history.etag(version)
         return response
+
+    for action, suffix, view, path, method, options in (
+        ("list", "list", list_items, f"/{name}", "GET", {}),
+        ("create", "create", create_item, f"/{name}", "POST", {"content_types": creates}),
+        ("read", "read", read_item, f"/{name}/{{key}}", "GET", {}),
+        ("update", "update", update_item, f"/{name}/{{key}}", "PUT", {"content_types": JSON}),
+        (
+            "partial_update",
+            "partial_update",
+            partial_update_item,
+            f"/{name}/{{key}}",
+            "PATCH",
+            {"content_types": JSON},
+        ),
+        ("delete", "delete", delete_item, f"/{name}/{{key}}", "DELETE", {}),
+        ("read", "history", item_history, f"/{name}/{{key}}/history", "GET", {}),
+    ):
+        if action in resource.actions:
+            route(bp, path, name=f"{slug}_{suffix}", methods=[method], **options)(view)
 
 
 for _resource in list(rest.REGISTRY.values()):

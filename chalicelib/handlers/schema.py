@@ -56,6 +56,8 @@ def _query_parameters(resource: rest.Resource) -> list[dict[str, Any]]:
             "description": "lookup,value[,lookup,value...]: __in __icontains __gte __lte __lt __gt __date, ~",
         },
     ]
+    if not resource.django:
+        paging = paging[:2]
     return paging + [
         {
             "name": p.name,
@@ -64,7 +66,7 @@ def _query_parameters(resource: rest.Resource) -> list[dict[str, Any]]:
             "schema": {"type": "string"},
             "description": p.description,
         }
-        for p in resource.params
+        for p in resource.filters().values()
     ]
 
 

@@ -23,10 +23,11 @@ from chalicelib.models.colony import (
     Zygosity,
     ZygosityRule,
 )
-from chalicelib.models.data import DataFormat, Dataset, DatasetType, FileRecord, Revision, Tag
+from chalicelib.models.data import DataFormat, Dataset, DatasetType, Download, FileRecord, Revision, Tag
+from chalicelib.models.histology import Channel, ChronicInsertion, FieldOfView, TrajectoryEstimate
 from chalicelib.models.history import HistoryEntry
 from chalicelib.models.husbandry import WaterAdministration, WaterRestriction, WaterType, Weighing
-from chalicelib.models.lab import DataRepository, Lab
+from chalicelib.models.lab import DataRepository, DataRepositoryType, Lab, LabLocation
 from chalicelib.models.note import Note
 from chalicelib.models.notification import Notification, NotificationRule
 from chalicelib.models.procedure import ProcedureType, Surgery
@@ -42,6 +43,7 @@ from chalicelib.models.user import AuthToken, LabMembership, User
 ALL_MODELS = (
     Lab,
     DataRepository,
+    DataRepositoryType,
     User,
     LabMembership,
     AuthToken,
@@ -91,6 +93,12 @@ ALL_MODELS = (
     Housing,
     Notification,
     NotificationRule,
+    TrajectoryEstimate,
+    Channel,
+    ChronicInsertion,
+    FieldOfView,
+    LabLocation,
+    Download,
 )
 
 aws.bind_models(ALL_MODELS)

@@ -27,6 +27,7 @@ class DatasetType(BaseModel):
     description = UnicodeAttribute(default="")
     filename_pattern = UnicodeAttribute(default="")
     created_by = UnicodeAttribute(null=True)
+    json = JSONAttribute(null=True)
 
     @property
     def unique_keys(self) -> list[str]:
@@ -49,6 +50,9 @@ class DataFormat(BaseModel):
     id = UnicodeAttribute(default=new_id)
     file_extension = UnicodeAttribute()
     description = UnicodeAttribute(default="")
+    matlab_loader_function = UnicodeAttribute(default="")
+    python_loader_function = UnicodeAttribute(default="")
+    json = JSONAttribute(null=True)
 
     by_extension = FormatsByExtension()
 
@@ -72,6 +76,8 @@ class Tag(BaseModel):
     description = UnicodeAttribute(default="")
     protected = BooleanAttribute(default=False)
     public = BooleanAttribute(default=False)
+    hash = UnicodeAttribute(null=True)
+    json = JSONAttribute(null=True)
 
 
 class DatasetsBySession(GlobalSecondaryIndex["Dataset"]):
@@ -108,6 +114,7 @@ class Dataset(BaseModel):
     tags = ListAttribute(of=UnicodeAttribute, default=list)
     created_by = UnicodeAttribute(null=True)
     created_datetime = UnicodeAttribute(default=now)
+    json = JSONAttribute(null=True)
 
     by_session = DatasetsBySession()
 
@@ -165,3 +172,20 @@ class FileRecord(BaseModel):
     @property
     def unique_keys(self) -> list[str]:
         return [guard("file", f"{self.data_repository}/{self.relative_path}")]
+
+
+class Download(BaseModel):
+    """How often a user downloaded a dataset (Alyx's ``new-download`` log). The id is derived from the
+    user and the dataset, so the count of a pair is read and bumped by key."""
+
+    class Meta(TableMeta):
+        table = "downloads"
+
+    id = UnicodeAttribute(hash_key=True)
+    user = UnicodeAttribute()
+    dataset = UnicodeAttribute()
+    count = NumberAttribute(default=0)
+    projects = ListAttribute(of=UnicodeAttribute, default=list)
+    first_download = UnicodeAttribute(default=now)
+    last_download = UnicodeAttribute(default=now)
+    json = JSONAttribute(null=True)

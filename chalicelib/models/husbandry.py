@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.models.base import BaseModel, TableMeta, new_id
@@ -14,6 +14,7 @@ class WaterType(BaseModel):
 
     name = UnicodeAttribute(hash_key=True)
     id = UnicodeAttribute(default=new_id)
+    json = JSONAttribute(null=True)
 
 
 class WeighingsBySubject(GlobalSecondaryIndex["Weighing"]):

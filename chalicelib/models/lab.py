@@ -47,3 +47,30 @@ class DataRepository(BaseModel):
     data_url = UnicodeAttribute(null=True)  # none: a repository ONE cannot download from over HTTP
     globus_is_personal = BooleanAttribute(default=False)
     json = JSONAttribute(null=True)
+    hostname = UnicodeAttribute(default="")
+    globus_path = UnicodeAttribute(default="")
+    globus_endpoint_id = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(default="")
+
+
+class DataRepositoryType(BaseModel):
+    """The kinds of repository (Alyx's vocabulary: Fileserver, ...; onecloud's central store is S3)."""
+
+    class Meta(TableMeta):
+        table = "data-repository-types"
+
+    name = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(default=new_id)
+    json = JSONAttribute(null=True)
+
+
+class LabLocation(BaseModel):
+    """A place in a lab where sessions and surgeries happen (a rig, a room); Alyx's ``locations``."""
+
+    class Meta(TableMeta):
+        table = "locations"
+
+    name = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(default=new_id)
+    lab = UnicodeAttribute(null=True)
+    json = JSONAttribute(null=True)

@@ -15,6 +15,7 @@ class ProcedureType(BaseModel):
     name = UnicodeAttribute(hash_key=True)
     id = UnicodeAttribute(default=new_id)
     description = UnicodeAttribute(default="")
+    json = JSONAttribute(null=True)
 
 
 class SurgeriesBySubject(GlobalSecondaryIndex["Surgery"]):

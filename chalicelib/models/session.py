@@ -56,6 +56,7 @@ class Session(BaseModel):
     json = JSONAttribute(null=True)
     parent_session = UnicodeAttribute(null=True)
     location = UnicodeAttribute(null=True)
+    auto_datetime = UnicodeAttribute(null=True)  # when the record last changed
 
     by_subject = SessionsBySubject()
     by_lab = SessionsByLab()
@@ -93,6 +94,9 @@ class ProbeInsertion(BaseModel):
     model = UnicodeAttribute(null=True)
     serial = UnicodeAttribute(null=True)
     json = JSONAttribute(null=True)
+    datasets = ListAttribute(of=UnicodeAttribute, default=list)
+    chronic_insertion = UnicodeAttribute(null=True)
+    auto_datetime = UnicodeAttribute(null=True)
 
     by_session = InsertionsBySession()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, ListAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.models.base import BaseModel, TableMeta, new_id, now
@@ -22,6 +22,8 @@ class User(BaseModel):
     is_public_user = BooleanAttribute(default=False)
     is_active = BooleanAttribute(default=True)
     date_joined = UnicodeAttribute(default=now)
+    is_stock_manager = BooleanAttribute(default=False)
+    allowed_users = ListAttribute(of=UnicodeAttribute, default=list)  # who may act on their behalf
 
 
 class MembersByLab(GlobalSecondaryIndex["LabMembership"]):

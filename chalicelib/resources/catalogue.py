@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
 
@@ -9,12 +10,39 @@ from chalicelib import alf
 from chalicelib.datasets import datasets_of_session
 from chalicelib.errors import BadRequest, PermissionDenied
 from chalicelib.fields import Field
-from chalicelib.models import DataFormat, DataRepository, Dataset, DatasetType, FileRecord, Revision, Tag
+from chalicelib.lookups import Lookup
+from chalicelib.models import (
+    DataFormat,
+    DataRepository,
+    DataRepositoryType,
+    Dataset,
+    DatasetType,
+    Download,
+    FileRecord,
+    ProbeInsertion,
+    Revision,
+    Session,
+    Tag,
+)
 from chalicelib.qc import qc_name, qc_value
 from chalicelib.registration import Vocabulary, data_url, session_relative_path
 from chalicelib.resources.common import custom, exact, name_field
 from chalicelib.rest import Context, Resource, register
-from chalicelib.sessions import get_session
+from chalicelib.sessions import date_range, get_session, sessions_of_subject
+
+register(
+    Resource(
+        name="data-repository-type",
+        singular="data repository type",
+        model=DataRepositoryType,
+        key="name",
+        description="Kinds of data repository (Fileserver, S3...)",
+        fields=(name_field(r".+"), Field("json", "json")),
+        params=(),
+        django=False,
+        ordering=lambda item: item.name,
+    )
+)
 
 register(
     Resource(
@@ -26,12 +54,17 @@ register(
         fields=(
             name_field(),
             Field("lab", relation="labs"),
-            Field("repository_type"),
+            Field("repository_type", relation="data-repository-type"),
             Field("data_url"),
             Field("globus_is_personal", "boolean", description="false for the central store"),
             Field("json", "json", description="for an S3 repository: bucket_name, region"),
+            Field("hostname"),
+            Field("globus_path", description="the repository's root folder, as Globus sees it"),
+            Field("globus_endpoint_id", "uuid", description="the Globus endpoint a lab server runs"),
+            Field("timezone"),
         ),
-        params=(exact("name"), exact("lab"), exact("globus_is_personal")),
+        params=(exact("name"), exact("globus_is_personal"), exact("globus_endpoint_id")),
+        django=False,
         ordering=lambda item: item.name,
     )
 )
@@ -64,8 +97,10 @@ register(
                 description="lowercase fnmatch pattern, unique; blank: object.attribute == name",
             ),
             Field("created_by", relation="users"),
+            Field("json", "json"),
         ),
-        params=(exact("name"), exact("filename_pattern")),
+        params=(),
+        django=False,
         build=_type_build,
         change=_type_change,
         ordering=lambda item: item.name,
@@ -82,8 +117,12 @@ register(
             name_field(),
             Field("file_extension", required=True, null=False, pattern=r"\.\w+"),
             Field("description"),
+            Field("matlab_loader_function"),
+            Field("python_loader_function"),
+            Field("json", "json"),
         ),
-        params=(exact("name"), exact("file_extension")),
+        params=(),
+        django=False,
         ordering=lambda item: item.name,
     )
 )
@@ -100,6 +139,7 @@ register(
             Field("created_datetime", "datetime", read_only=True),
         ),
         params=(exact("name"),),
+        django=False,
         ordering=lambda item: item.created_datetime,
     )
 )
@@ -116,8 +156,11 @@ register(
             Field("description"),
             Field("protected", "boolean"),
             Field("public", "boolean"),
+            Field("hash", description="the md5 of the tagged datasets' ids, as releases record it"),
+            Field("json", "json"),
         ),
-        params=(exact("name"), exact("protected"), exact("public")),
+        params=(exact("name"),),
+        django=False,
         ordering=lambda item: item.name,
     )
 )
@@ -127,11 +170,17 @@ def dataset_url(dataset: Dataset, ctx: Context) -> str:
     return ctx.url("datasets", dataset.id)
 
 
+def _repository_path(repository: DataRepository | None) -> str | None:
+    """Alyx's ``data_repository_path``: the repository's root as Globus sees it."""
+    return repository.globus_path if repository is not None else None
+
+
 def _file_json(record: FileRecord, repositories: dict[str, DataRepository], ctx: Context) -> dict[str, Any]:
     return {
         "id": record.id,
         "url": ctx.url("files", record.id),
         "data_repository": record.data_repository,
+        "data_repository_path": _repository_path(repositories.get(record.data_repository)),
         "relative_path": record.relative_path,
         "exists": record.exists,
         "data_url": data_url(record, repositories, ctx.base_url) if record.exists else None,
@@ -159,9 +208,18 @@ def dataset_files(datasets: list[Dataset], ctx: Context) -> dict[str, list[dict[
     return files
 
 
+def _tags_flagged(datasets: list[Dataset]) -> tuple[set[str], set[str]]:
+    """The protected and the public tags (read only when a dataset has tags)."""
+    if not any(d.tags for d in datasets):
+        return set(), set()
+    tags = list(Tag.scan())
+    return {t.name for t in tags if t.protected}, {t.name for t in tags if t.public}
+
+
 def _datasets_json(datasets: list[Dataset], ctx: Context) -> list[dict[str, Any]]:
     files = dataset_files(datasets, ctx)
-    protected = {t.name for t in Tag.scan() if t.protected} if any(d.tags for d in datasets) else set()
+    protected, public = _tags_flagged(datasets)
+    numbers = {s.id: int(s.number) for s in Session.batch_get(sorted({d.session for d in datasets}))}
     out = []
     for d in datasets:
         out.append(
@@ -180,9 +238,13 @@ def _datasets_json(datasets: list[Dataset], ctx: Context) -> list[dict[str, Any]
                 "default_dataset": d.default_dataset,
                 "qc": qc_name(d.qc),
                 "tags": list(d.tags),
-                "protected": bool(set(d.tags) & protected),
+                # Alyx annotates these as counts of protected / public tags: 0 is "no"
+                "protected": len(set(d.tags) & protected),
+                "public": len(set(d.tags) & public),
                 "created_by": d.created_by,
                 "created_datetime": d.created_datetime,
+                "experiment_number": numbers.get(d.session),
+                "json": d.json,
                 "file_records": files.get(d.id, []),
             }
         )
@@ -224,7 +286,60 @@ def _exists(dataset: Dataset, value: str) -> bool:
 
 
 def _dataset_candidates(query: dict[str, str]) -> Any:
-    return datasets_of_session(query["session"]) if "session" in query else None
+    """Keyed: the session's datasets, or those of a subject's sessions (on a date, with a number)."""
+    if "session" in query:
+        return datasets_of_session(query["session"])
+    if "subject" in query:
+        day = query.get("date")
+        return [
+            dataset
+            for session in sessions_of_subject(query["subject"], day, day)
+            if "experiment_number" not in query or _same_number(session, query["experiment_number"])
+            for dataset in datasets_of_session(session.id)
+        ]
+    return None
+
+
+def _same_number(session: Session, text: str) -> bool:
+    try:
+        return int(session.number) == int(text)
+    except ValueError:
+        raise BadRequest(f"experiment_number: {text!r} is not a whole number") from None
+
+
+def _dataset_session(dataset: Dataset) -> Session:
+    if not hasattr(dataset, "_session"):
+        dataset._session = get_session(dataset.session)
+    return dataset._session
+
+
+def _tagged(flag: str) -> Any:
+    def test(dataset: Dataset, value: str) -> bool:
+        wanted = value.lower() in ("true", "1")
+        if value.lower() not in ("true", "false", "1", "0"):
+            raise BadRequest(f"{flag}: expected true or false, got {value!r}")
+        flagged = {t.name for t in Tag.scan() if getattr(t, flag)} if dataset.tags else set()
+        return bool(set(dataset.tags) & flagged) == wanted
+
+    return test
+
+
+def _created_on(compare: Any) -> Any:
+    def test(dataset: Dataset, value: str) -> bool:
+        return compare(dataset.created_datetime[:10], date_range(value)[0])
+
+    return test
+
+
+def _of_insertion(dataset: Dataset, value: str) -> bool:
+    """Alyx's ``probe_insertion=<id>``: datasets of its session whose collection names the probe."""
+    try:
+        insertion = ProbeInsertion.get(value)
+    except ProbeInsertion.DoesNotExist:
+        return False
+    return (
+        dataset.session == insertion.session and insertion.name.lower() in (dataset.collection or "").lower()
+    )
 
 
 DATASETS = register(
@@ -251,6 +366,10 @@ DATASETS = register(
             Field("tags", "list", relation="tags"),
             Field("created_by", relation="users"),
             Field("created_datetime", "datetime", read_only=True),
+            Field("json", "json"),
+            Field("experiment_number", "integer", read_only=True),
+            Field("protected", "integer", read_only=True, description="how many protected tags it has"),
+            Field("public", "integer", read_only=True, description="how many public tags it has"),
             Field("file_records", "json", read_only=True),
         ),
         params=(
@@ -262,6 +381,15 @@ DATASETS = register(
             exact("lab"),
             exact("default_dataset"),
             exact("tag", "tags"),
+            custom("subject", lambda d, v: _dataset_session(d).subject.lower() == v.lower(), "subject"),
+            custom("date", lambda d, v: _dataset_session(d).date == date_range(v)[0], "session date"),
+            custom("experiment_number", lambda d, v: _same_number(_dataset_session(d), v), "session number"),
+            custom("created_date", _created_on(str.__eq__), "created on this date"),
+            custom("created_date_gte", _created_on(str.__ge__), "created on or after"),
+            custom("created_date_lte", _created_on(str.__le__), "created on or before"),
+            custom("protected", _tagged("protected"), "true: has a protected tag"),
+            custom("public", _tagged("public"), "true: has a public tag"),
+            custom("probe_insertion", _of_insertion, "datasets of a probe insertion (by collection)"),
             custom("exists", _exists, "true: a file record of the dataset exists"),
             custom("qc", lambda d, value: int(d.qc) == qc_value(value), "QC equals"),
         ),
@@ -289,6 +417,11 @@ def _files_json(records: list[FileRecord], ctx: Context) -> list[dict[str, Any]]
         {**_file_json(r, repositories, ctx), "dataset": ctx.url("datasets", r.dataset), "json": r.json}
         for r in records
     ]
+
+
+def _on_personal_repository(record: FileRecord, value: str) -> bool:
+    repository = DataRepository.get(record.data_repository)
+    return Lookup("globus_is_personal", "exact", value).matches(repository.attribute_values)
 
 
 def _file_candidates(query: dict[str, str]) -> Any:
@@ -320,10 +453,57 @@ register(
             exact("relative_path"),
             exact("exists"),
             exact("lab"),
+            custom("globus_is_personal", _on_personal_repository, "the repository is a lab server"),
         ),
         build=_file_build,
         candidates=_file_candidates,
         serialize_many=_files_json,
         ordering=lambda r: r.relative_path,
+    )
+)
+
+
+def _download_dataset(download: Download) -> Dataset | None:
+    if not hasattr(download, "_dataset"):
+        try:
+            download._dataset = Dataset.get(download.dataset)
+        except Dataset.DoesNotExist:
+            download._dataset = None
+    return download._dataset
+
+
+def _download_name(download: Download, value: str) -> bool:
+    dataset = _download_dataset(download)
+    return dataset is not None and dataset.name == value
+
+
+def _download_type(download: Download, value: str) -> bool:
+    dataset = _download_dataset(download)
+    return dataset is not None and dataset.dataset_type == value
+
+
+register(
+    Resource(
+        name="downloads",
+        singular="download",
+        model=Download,
+        description="How often each user downloaded each dataset (logged by POST /new-download)",
+        actions=("list", "read", "update", "partial_update"),
+        fields=(
+            Field("user", read_only=True),
+            Field("dataset", "uuid", read_only=True),
+            Field("count", "integer", minimum=0),
+            Field("projects", "list", relation="projects"),
+            Field("first_download", "datetime", read_only=True),
+            Field("last_download", "datetime", read_only=True),
+            Field("json", "json"),
+        ),
+        params=(
+            custom("json", lambda d, v: v.lower() in json.dumps(d.json).lower(), "json contains this text"),
+            custom("dataset", _download_name, "the dataset's name"),
+            exact("user"),
+            custom("dataset_type", _download_type, "the dataset's type"),
+        ),
+        ordering=lambda d: d.last_download,
     )
 )

@@ -11,9 +11,10 @@ from chalicelib.auth import current_labs
 from chalicelib.colony.subjects import end_restrictions, record_changes
 from chalicelib.errors import BadRequest
 from chalicelib.fields import Field
-from chalicelib.models import Lab, LabMembership, Project, Subject, User
+from chalicelib.models import Lab, LabMembership, Project, Subject, User, WaterAdministration, Weighing
 from chalicelib.resources.common import any_of, custom, exact, name_field
 from chalicelib.rest import Context, Resource, register
+from chalicelib.sessions import sessions_of_subject
 from chalicelib.subjects import find_subject, shared_nicknames, subjects_referenced
 
 register(
@@ -77,7 +78,21 @@ def _user_memberships(user: User, data: dict[str, Any], ctx: Context) -> None:
         LabMembership(username=user.username, lab=lab, start_date=today).save()
 
 
+def _responsible_for(users: list[User]) -> dict[str, list[str]]:
+    """The subjects each user is responsible for (one pass over the subjects for the whole page)."""
+    names = {user.username for user in users}
+    found: dict[str, list[str]] = {name: [] for name in names}
+    if not names:
+        return found
+    for subject in Subject.scan(
+        Subject.responsible_user.is_in(*names), attributes_to_get=["nickname", "responsible_user"]
+    ):
+        found[subject.responsible_user].append(subject.nickname)
+    return {name: sorted(subjects) for name, subjects in found.items()}
+
+
 def _user_serialize(users: list[User], ctx: Context) -> list[dict[str, Any]]:
+    responsible = _responsible_for(users)
     return [
         {
             "id": user.id,
@@ -89,6 +104,9 @@ def _user_serialize(users: list[User], ctx: Context) -> list[dict[str, Any]]:
             "is_superuser": user.is_superuser,
             "is_public_user": user.is_public_user,
             "is_active": user.is_active,
+            "is_stock_manager": bool(user.is_stock_manager),
+            "allowed_users": list(user.allowed_users or []),
+            "subjects_responsible": responsible.get(user.username, []),
             "lab": sorted(current_labs(user.username)),
         }
         for user in users
@@ -112,6 +130,9 @@ USERS = register(
             Field("is_superuser", "boolean"),
             Field("is_public_user", "boolean"),
             Field("is_active", "boolean"),
+            Field("is_stock_manager", "boolean"),
+            Field("allowed_users", "list", relation="users"),
+            Field("subjects_responsible", "list", read_only=True),
         ),
         params=(exact("username"), exact("email"), exact("is_public_user")),
         build=_user_build,
@@ -146,26 +167,32 @@ def _age_weeks(subject: Subject) -> int | None:
 def subject_json(subject: Subject, ctx: Context, shared: set[str]) -> dict[str, Any]:
     """``url`` ends in the nickname, as Alyx's, unless another lab uses that nickname too (``shared``):
     then it ends in the uuid, so that it leads to this subject alone."""
+    from chalicelib.husbandry import water_control_of
+
     values = subject.attribute_values
     key = subject.id if subject.nickname in shared else subject.nickname
     out = {"id": subject.id, "url": ctx.url("subjects", key)}
     out.update({f.name: values.get(f.name) for f in SUBJECT_FIELDS})
+    out.setdefault("litter", values.get("litter"))
+    out.setdefault("source", values.get("source"))
     out["alive"] = subject.death_date is None
     out["age_weeks"] = _age_weeks(subject)
+    out["session_projects"] = sorted({p for s in sessions_of_subject(subject.nickname) for p in s.projects})
+    out.update(water_control_of(subject))
     return out
 
 
 def _subject_detail(subject: Subject, ctx: Context) -> dict[str, Any]:
     from chalicelib.husbandry import requirement_of
+    from chalicelib.rest import REGISTRY
 
     out = subject_json(subject, ctx, shared_nicknames([subject.nickname]))
     requirement = requirement_of(subject)
-    out.update(
-        water_restricted=requirement.water_restricted,
-        reference_weight=requirement.reference_weight,
-        expected_weight=requirement.expected_weight,
-        remaining_water=requirement.remaining_water,
-    )
+    out.update(water_restricted=requirement.water_restricted, expected_weight=requirement.expected_weight)
+    for name, model in (("weighings", Weighing), ("water_administrations", WaterAdministration)):
+        records = sorted(model.by_subject.query(subject.id), key=lambda r: r.date_time)
+        resource = REGISTRY[name.replace("_", "-")]
+        out[name] = resource.serialize(records, ctx)
     return out
 
 

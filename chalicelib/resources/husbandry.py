@@ -9,6 +9,7 @@ from chalicelib import notes, water
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.fields import Field, parse_datetime
 from chalicelib.models import (
+    LabLocation,
     Note,
     ProcedureType,
     Session,
@@ -19,8 +20,9 @@ from chalicelib.models import (
     WaterType,
     Weighing,
 )
-from chalicelib.resources.common import exact, name_field, subject
+from chalicelib.resources.common import custom, exact, icontains, iexact, name_field, subject
 from chalicelib.rest import Context, Resource, register
+from chalicelib.sessions import date_range
 from chalicelib.subjects import find_subject, subjects_referenced
 
 register(
@@ -29,8 +31,24 @@ register(
         singular="water type",
         model=WaterType,
         key="name",
-        fields=(name_field(r".+", "water type, e.g. Water, Hydrogel"),),
-        params=(exact("name"),),
+        fields=(name_field(r".+", "water type, e.g. Water, Hydrogel"), Field("json", "json")),
+        params=(),
+        django=False,
+        ordering=lambda item: item.name,
+    )
+)
+
+register(
+    Resource(
+        name="locations",
+        singular="location",
+        model=LabLocation,
+        key="name",
+        lab_scoped=True,
+        description="Places in a lab (rigs, rooms) where sessions and surgeries happen",
+        fields=(name_field(r".+"), Field("lab", relation="labs"), Field("json", "json")),
+        params=(),
+        django=False,
         ordering=lambda item: item.name,
     )
 )
@@ -42,8 +60,9 @@ register(
         model=ProcedureType,
         key="name",
         description="The vocabulary of procedures (surgeries and session procedures refer to these names)",
-        fields=(name_field(r".+"), Field("description")),
-        params=(exact("name"),),
+        fields=(name_field(r".+"), Field("description"), Field("json", "json")),
+        params=(),
+        django=False,
         ordering=lambda item: item.name,
     )
 )
@@ -79,13 +98,11 @@ def _dated_record(model: type, time_field: str, what: str):  # noqa: ANN202 - re
 
 def _by_subject(model: type):  # noqa: ANN202 - returns a candidates hook
     def candidates(query: dict[str, str]) -> Any:
-        if "subject" not in query:
-            return None
-        return [
-            record
-            for subject in subjects_referenced(query["subject"], query.get("lab"))
-            for record in model.by_subject.query(subject.id)
-        ]
+        reference = query.get("subject") or query.get("nickname")
+        subjects = subjects_referenced(reference, query.get("lab")) if reference else []
+        if not subjects:
+            return None  # Alyx matches nicknames ignoring case: the filter reads every record
+        return [record for subject in subjects for record in model.by_subject.query(subject.id)]
 
     return candidates
 
@@ -158,10 +175,39 @@ model_fields: dict[type, tuple[Field, ...]] = {
     ),
 }
 
+
+def _all_users(record: Any, value: str) -> bool:
+    """Alyx's ``users=a,b``: records of all of them (``user`` for a weighing or water given)."""
+    values = record.attribute_values
+    users = set(values.get("users") or []) | ({values["user"]} if values.get("user") else set())
+    return {name for name in value.split(",") if name} <= users
+
+
+def _action_filters(model: type, time_field: str) -> tuple[Any, ...]:
+    """The filters every Alyx action list shares (its BaseActionFilter)."""
+
+    def in_range(record: Any, value: str) -> bool:
+        first, last = date_range(value)
+        return first <= getattr(record, time_field)[:10] <= last
+
+    filters = (
+        subject(),
+        iexact("nickname", "subject"),
+        iexact("lab"),
+        custom("users", _all_users, "comma-separated usernames, all of them"),
+        custom("date_range", in_range, f"YYYY-MM-DD,YYYY-MM-DD on {time_field}, inclusive"),
+        icontains("location"),
+    )
+    if model is Surgery:
+        filters += (iexact("procedure", "procedures"),)
+    return filters
+
+
 for name, singular, model, time_field, description in (
     ("weighings", "weighing", Weighing, "date_time", "Body weight measurements"),
     ("water-administrations", "water administration", WaterAdministration, "date_time", "Water given"),
-    ("water-restrictions", "water restriction", WaterRestriction, "start_time", "Water restriction periods"),
+    ("water-restriction", "water restriction", WaterRestriction, "start_time", "Water restriction periods"),
+    ("water-restrictions", "water restriction", WaterRestriction, "start_time", "Also at /water-restriction"),
     ("surgeries", "surgery", Surgery, "start_time", "Surgeries and other procedures on a subject"),
 ):
     register(
@@ -172,11 +218,7 @@ for name, singular, model, time_field, description in (
             lab_scoped=True,
             description=description,
             fields=model_fields[model],
-            params=(
-                subject(),
-                exact("lab"),
-                exact("user") if model is not Surgery else exact("outcome_type"),
-            ),
+            params=_action_filters(model, time_field),
             build=_dated_record(model, time_field, singular),
             change=_change_dated(time_field, singular),
             candidates=_by_subject(model),
