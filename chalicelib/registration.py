@@ -30,7 +30,7 @@ from chalicelib.models import (
 )
 from chalicelib.models.base import now
 from chalicelib.models.unique import UniqueKey
-from chalicelib.qc import qc_name, qc_value
+from chalicelib.qc import qc_value
 
 PROTECTED = "One or more datasets is protected"
 
@@ -356,22 +356,29 @@ def data_url(record: FileRecord, repositories: dict[str, DataRepository], base_u
 
 
 def summary(dataset: Dataset, records: list[FileRecord], session: Session) -> dict[str, Any]:
-    """What /register-file answers for one dataset (Alyx's shape)."""
+    """What /register-file answers for one dataset: Alyx's fields (``qc`` as Alyx gives it, the number),
+    with the hash, version and date as well."""
     return {
         "id": dataset.id,
         "name": dataset.name,
         "file_size": dataset.file_size,
         "hash": dataset.hash,
         "version": dataset.version,
+        "subject": session.subject,
+        "created_by": dataset.created_by,
+        "created_datetime": dataset.created_datetime,
+        "dataset_type": dataset.dataset_type,
+        "data_format": dataset.data_format,
+        "session": session.id,
+        "session_number": int(session.number),
+        "session_users": ",".join(session.users),
+        "session_start_time": session.start_time,
+        "date": session.date,
+        "number": int(session.number),
         "collection": dataset.collection,
         "revision": dataset.revision,
         "default": dataset.default_dataset,
-        "qc": qc_name(dataset.qc),
-        "subject": session.subject,
-        "date": session.date,
-        "number": int(session.number),
-        "created_by": dataset.created_by,
-        "created_datetime": dataset.created_datetime,
+        "qc": int(dataset.qc),
         "file_records": [
             {
                 "id": r.id,

@@ -38,6 +38,34 @@ def _hash_each_password_once():
         yield
 
 
+WRITTEN: set[str] | None = None
+"""Tables written since they were last emptied (None: not known yet, empty them all)."""
+
+
+def _track_writes(patch: pytest.MonkeyPatch) -> None:
+    """Note every table a write reaches in moto (from any client), so that emptying between tests reads
+    only those: scanning all the tables for every test would dominate the run."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in ("put_item", "update_item", "delete_item"):
+        original = getattr(DynamoDBBackend, name)
+
+        def tracked(self, table_name, *args, _original=original, **kwargs):  # noqa: ANN001, ANN202
+            if WRITTEN is not None:
+                WRITTEN.add(table_name)
+            return _original(self, table_name, *args, **kwargs)
+
+        patch.setattr(DynamoDBBackend, name, tracked)
+    transact = DynamoDBBackend.transact_write_items
+
+    def tracked_transaction(self, transact_items, *args, **kwargs):  # noqa: ANN001, ANN202
+        if WRITTEN is not None:
+            WRITTEN.update(op.get("TableName") for item in transact_items for op in item.values())
+        return transact(self, transact_items, *args, **kwargs)
+
+    patch.setattr(DynamoDBBackend, "transact_write_items", tracked_transaction)
+
+
 @pytest.fixture(scope="session")
 def _moto() -> Iterator[Settings]:
     """moto (in-process) with every onecloud table, bucket and queue, made once for the whole run."""
@@ -46,6 +74,7 @@ def _moto() -> Iterator[Settings]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AWS_ACCESS_KEY_ID", "testing")
         env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        _track_writes(env)
         with mock_aws(config={"batch": {"use_docker": False}}):
             aws.configure(TEST_SETTINGS)
             provision.create_tables()
@@ -87,10 +116,15 @@ def _empty(settings: Settings, *, keep_vocabulary: bool = True) -> None:
     from chalicelib.models.tables import table_definitions
     from onecloud import provision
 
-    aws.configure(settings)
+    global WRITTEN
+    if aws.settings() != settings:
+        aws.configure(settings)  # new clients parse botocore's service models again: only when needed
     kept = _standard_vocabulary() if keep_vocabulary else {}
     dynamodb, sqs, s3 = aws.client("dynamodb"), aws.client("sqs"), aws.client("s3")
+    written, WRITTEN = WRITTEN, None
     for definition in table_definitions():
+        if written is not None and keep_vocabulary and definition["TableName"] not in written:
+            continue
         keys = [key["AttributeName"] for key in definition["KeySchema"]]
         keep = kept.get(definition["TableName"], set())
         for page in dynamodb.get_paginator("scan").paginate(TableName=definition["TableName"]):
@@ -107,6 +141,7 @@ def _empty(settings: Settings, *, keep_vocabulary: bool = True) -> None:
                         ]
                     }
                 )
+    WRITTEN = set()
     for queue in (settings.upload_queue, settings.upload_dead_letter_queue):
         sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=queue)["QueueUrl"])
     provision.notify_uploads(provision.create_queues())  # new queues: nothing left in flight

@@ -411,3 +411,59 @@ def test_chronic_insertions_and_fields_of_view_are_records_too(api, session):
     fov = api.post("/fields-of-view", {"name": "FOV_00", "session": session["id"]}, user="alice")
     assert fov.status_code == 201, fov.body
     assert api.get(f"/fields-of-view?session={session['id']}").json_body["count"] == 1
+
+
+# The other endpoints lab scripts call --------------------------------------------------------------------
+
+
+def test_new_download_counts_each_users_downloads(api, session):
+    """ONE's download logging: ``POST /new-download`` then ``GET /downloads``."""
+    dataset = register(api, "alf/spikes.times.npy")[0]
+    first = api.post("/new-download", {"datasets": dataset["id"], "projects": ""}, user="alice")
+    assert first.status_code == 201, first.body
+    again = api.post("/new-download", {"datasets": [dataset["id"]]}, user="alice").json_body
+    assert again["download"] == first.json_body["download"] and again["count"] == [2]
+    [logged] = api.get("/downloads?user=alice&dataset=spikes.times.npy").json_body["results"]
+    assert (logged["count"], logged["dataset"]) == (2, dataset["id"])
+    missing = api.post("/new-download", {"datasets": [str(uuid.uuid4())]}, user="alice")
+    assert missing.status_code == 400
+
+
+def test_locations_water_restricted_subjects_and_daily_water_records(api, session):
+    assert (
+        api.post("/locations", {"name": "_iblrig_cortexlab_ephys_0", "lab": "cortexlab"}).status_code == 201
+    )
+    assert [x["name"] for x in api.get("/locations").json_body["results"]] == ["_iblrig_cortexlab_ephys_0"]
+    api.post("/weighings", {"subject": "KS023", "weight": 25.0, "date_time": "2024-01-01T09:00:00"})
+    api.post("/water-restriction", {"subject": "KS023", "start_time": "2024-01-01T10:00:00"})
+    restricted = api.get("/water-restricted-subjects").json_body["results"]
+    assert [s["nickname"] for s in restricted] == ["KS023"]
+    assert restricted[0]["last_water_restriction"] == "2024-01-01T10:00:00"
+    answer = api.get("/water-requirement/KS023?start_date=2024-01-01&end_date=2024-01-03").json_body
+    assert [r["date"] for r in answer["records"]] == ["2024-01-01", "2024-01-02", "2024-01-03"]
+    assert answer["records"][1]["is_water_restricted"] is True
+    assert answer["records"][1]["reference_weight"] == 25.0
+
+
+def test_sync_file_status_lists_files_the_central_store_lacks(api, session):
+    register(api, "alf/spikes.times.npy")
+    api.patch("/data-repository/cortexlab_server", {"globus_is_personal": False})
+    assert api.get("/sync-file-status").json_body == []  # the lab server is central now, and has it
+    api.patch("/labs/cortexlab", {"repositories": ["cortexlab_server", "s3"]})
+    register(api, "alf/spikes.clusters.npy")
+    assert (
+        "cortexlab/Subjects/KS023/2024-01-31/001/alf/spikes.clusters.npy"
+        in api.get("/sync-file-status").json_body
+    )
+
+
+def test_cache_zip_redirects_to_the_tables(api, session):
+    answer = api.get("/cache.zip")
+    assert answer.status_code == 302 and "cache.zip" in answer.headers["Location"]
+
+
+def test_register_file_answers_alyxs_fields(api, session):
+    [record] = register(api, "alf/spikes.times.npy")
+    assert (record["dataset_type"], record["data_format"]) == ("spikes.times", "npy")
+    assert record["session"] == session["id"] and record["session_number"] == 1
+    assert record["qc"] == 0 and record["default"] is True

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib.datasets import awaiting_central_copy
 from chalicelib.downloads import log_downloads, presigned_download
 from chalicelib.errors import BadRequest, NotAuthenticated
 from chalicelib.handlers.edge import body, error_response, json_response, principal_of, route
@@ -66,3 +67,13 @@ def new_download() -> Response:
         raise BadRequest("datasets: at least one dataset id is required")
     logged = log_downloads(principal.username, datasets, _names(data.get("projects"), "projects"))
     return json_response(logged, status=201)
+
+
+@route(bp, "/sync-file-status", methods=["GET"])
+def sync_file_status() -> Response:
+    """The files a central repository does not hold yet (Alyx's dry-run sync status); ``lab=`` narrows
+    it to one lab. onecloud's store registers files as they arrive, so this lists what is still due."""
+    request = bp.current_request
+    require_read(principal_of(request))
+    lab = (request.query_params or {}).get("lab")
+    return json_response(awaiting_central_copy(lab))
