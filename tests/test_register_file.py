@@ -66,7 +66,7 @@ def test_the_session_must_exist(api, session):
     ("filenames", "named"),
     [
         (["alf/spikes.times.npy", "alf/unknown.thing.npy"], "unknown.thing.npy: no dataset type"),
-        (["alf/spikes.times.xyz"], "extension .xyz"),
+        (["alf/_ibl_trials.table.xyz"], "extension .xyz"),
         (["alf/#a#/#b#/spikes.times.npy"], "revision"),
         (["alf/spikes_times.npy"], "ALF"),
     ],
