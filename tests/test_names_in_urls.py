@@ -16,9 +16,9 @@ from onecloud.pump import EventPump
 @pytest.mark.parametrize(
     ("resource", "name"),
     [
-        ("procedures", "Headplate implant"),
+        ("procedures", "Headpost implant"),  # not a standard name: those are seeded
         ("water-type", "Citric acid 2% water"),
-        ("procedures", "Behavior training/tasks"),
+        ("procedures", "Imaging training/tasks"),
         ("procedures", "50%AB #2"),
     ],
 )
