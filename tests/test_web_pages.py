@@ -162,6 +162,24 @@ def test_a_user_with_no_mice_of_their_own_sees_every_mouse_by_default(web, colon
     assert all(f'data-subject="{n}"' in page.text for n in "ABCDZ")
 
 
+def test_the_to_do_filter_lists_mice_to_genotype_to_cull_or_to_reduce_as_alyx(web, colony_lab):
+    colony_lab.patch("/subjects/A", {"to_be_genotyped": True})
+    colony_lab.patch("/subjects/B", {"to_be_culled": True})
+    yesterday = (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
+    colony_lab.patch("/subjects/C", {"death_date": yesterday})
+    colony_lab.patch("/subjects/D", {"death_date": yesterday, "reduced_date": yesterday})
+    web.login("alice")
+
+    def listed(todo: str) -> set[str]:
+        page = web.get("/ui/subjects", todo=todo, alive="all")
+        return set(re.findall(r'<tr data-subject="(\w+)">', page.text))
+
+    assert listed("genotype") == {"A"}
+    assert listed("cull") == {"B"}
+    assert listed("reduce") == {"C"}  # dead and not yet reduced
+    assert listed("") == {"A", "B", "C", "D"}
+
+
 def test_a_weighing_added_through_the_form_is_read_back_through_the_api(web, colony_lab):
     web.login("alice")
     answer = web.post("/ui/weighings/add", {"subject": "A", "weight": "16.5", "date_time": _today(9)[:16]})

@@ -8,7 +8,7 @@ from collections import Counter
 from chalice import Response
 
 from chalicelib import husbandry, water
-from chalicelib.models import Lab, Session, Surgery, WaterAdministration, WaterRestriction, Weighing
+from chalicelib.models import Lab, Session, Subject, Surgery, WaterAdministration, WaterRestriction, Weighing
 from chalicelib.sessions import sessions_of_subject
 from chalicelib.subjects import find_subject
 from chalicelib.web.pages import Web, nav, page, render
@@ -26,10 +26,22 @@ def _search(row: Row, q: str) -> bool:
     return any(q in text.lower() for text in texts)
 
 
+def _to_do(subject: Subject, todo: str, today: datetime.date) -> bool:
+    """Alyx's "to do" filter: to be genotyped, to be culled, or dead and not yet reduced."""
+    if todo == "genotype":
+        return bool(subject.to_be_genotyped)
+    if todo == "cull":
+        return bool(subject.to_be_culled)
+    if todo == "reduce":
+        return not is_alive(subject, today) and not subject.reduced_date
+    return True
+
+
 @page("/subjects")
 def subjects(web: Web) -> Response:
     """Filters as Alyx's: responsible user me (falling back to all when I have none) or all, alive
-    yes/no/all, line, lab, water restricted, and a search over nickname, user, lab, line, projects."""
+    yes/no/all, to do (genotype / cull / reduce), line, lab, water restricted, and a search over
+    nickname, user, lab, line, projects."""
     query, today = web.query, datetime.date.today()
     labs = labs_shown(web)
     lab = query.get("lab") or ""
@@ -44,6 +56,7 @@ def subjects(web: Web) -> Response:
     alive = query.get("alive", "yes")
     line, q = query.get("line", ""), query.get("q", "").strip().lower()
     restricted = query.get("restricted", "")
+    todo = query.get("todo", "")
     kept = [
         r
         for r in rows
@@ -51,6 +64,7 @@ def subjects(web: Web) -> Response:
         and (alive == "all" or is_alive(r.subject, today) == (alive == "yes"))
         and (not line or (r.subject.line or "") == line)
         and (not restricted or r.req.water_restricted == (restricted == "yes"))
+        and (not todo or _to_do(r.subject, todo, today))
         and (not q or _search(r, q))
     ]
     kept.sort(key=lambda r: (r.subject.birth_date or "", r.subject.nickname), reverse=True)
@@ -75,6 +89,7 @@ def subjects(web: Web) -> Response:
             "q": query.get("q", ""),
             "lab": lab,
             "restricted": restricted,
+            "todo": todo,
         },
         labs=labs,
         lines=sorted({r.subject.line for r in rows if r.subject.line}),
