@@ -29,6 +29,9 @@ def lab_day(ui_stack):
     tag = uuid.uuid4().hex[:4].upper()
     names = {key: f"{key}{tag}" for key in ("NEAR", "LOW", "OK", "FREE")}
     rest = ui_stack.rest
+    if "C57BL/6J" not in {line["name"] for line in rest("get", "/lines?limit=1000").json()["results"]}:
+        created = rest("post", "/lines", json={"name": "C57BL/6J", "lab": "cortexlab"})
+        assert created.status_code == 201, created.text
     for key, nickname in names.items():
         answer = rest(
             "post",
@@ -208,7 +211,12 @@ def test_a_session_narrative_with_a_photo(ui, lab_day, tmp_path):
     page.get_by_role("button", name="Add note").click()
     thumbnail = page.locator("#notes article img").first
     thumbnail.wait_for()
-    assert thumbnail.evaluate("img => img.complete && img.naturalWidth") == 320
+    loaded = (
+        "img => img.complete"
+        " || new Promise(done => ['load', 'error'].forEach(e => img.addEventListener(e, done)))"
+    )
+    thumbnail.evaluate(loaded)
+    assert thumbnail.evaluate("img => img.naturalWidth") == 320
     ui.shot(page, "session")
     session = stack.rest("get", f"/sessions/{eid}").json()
     assert session["narrative"].startswith("Good session")
