@@ -7,11 +7,13 @@ import datetime
 
 from chalice import Response
 
+from chalicelib.models import Notification
 from chalicelib.tasks import tasks_of_lab
 from chalicelib.web.pages import Web, nav, page, render
 from chalicelib.web.views.common import colony, is_alive, labs_shown
 
 nav("Home", "/", order=0)
+NOTIFICATIONS = 20  # the newest of the user's own notifications the home page lists
 
 
 @page("/")
@@ -33,4 +35,7 @@ def home(web: Web) -> Response:
                 "alive": len(rows),
             }
         )
-    return render(web, "home.html", title="Today", today=today, labs=labs)
+    notifications = Notification.by_user.query(
+        web.user.username, scan_index_forward=False, limit=NOTIFICATIONS
+    )
+    return render(web, "home.html", title="Today", today=today, labs=labs, notifications=list(notifications))

@@ -12,6 +12,7 @@ from chalicelib.models import Lab, Session, Subject, Surgery, WaterAdministratio
 from chalicelib.sessions import sessions_of_subject
 from chalicelib.subjects import find_subject
 from chalicelib.web.pages import Web, nav, page, render
+from chalicelib.web.views.colony import subject_colony
 from chalicelib.web.views.common import Row, colony, is_alive, labs_shown
 from chalicelib.web.views.husbandry import history, weight_chart
 from chalicelib.web.views.notes import notes_of
@@ -141,4 +142,5 @@ def subject_page(web: Web, nickname: str) -> Response:
         notes=notes_of(subject.id),
         age=(today - datetime.date.fromisoformat(subject.birth_date)).days if subject.birth_date else None,
         can_write=web.can_write(subject.lab),
+        colony=subject_colony(subject),
     )
