@@ -16,6 +16,7 @@ from chalicelib.handlers import (
     registration,
     rest,
     schema,
+    sharing,
     tasks,
     uploads,
 )
@@ -40,5 +41,6 @@ for blueprint in (
     alyx.bp,
     notifications.bp,
     atlas.bp,
+    sharing.bp,
 ):
     app.register_blueprint(blueprint)

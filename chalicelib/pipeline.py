@@ -81,6 +81,8 @@ PROBE_FOLDER = re.compile(r"raw_ephys_data/(?P<probe>[\w-]+)")
 TRAINING = TaskSpec(
     "TrainingStatus", job="training", executable="batch.training_status", cpu=1, ram=2, time_out_secs=3600
 )
+# A session as one NWB file (chalicelib/sharing/nwb.py): on demand, or for each session of a release.
+EXPORT_NWB = TaskSpec("ExportNWB", job="nwb", executable="batch.export_nwb", cpu=1, ram=4, time_out_secs=3600)
 TRIALS_FOLDER = re.compile(r"alf")
 TRIALS_ATTRIBUTES = (  # what the training status reads (chalicelib/behaviour/trials.py: REQUIRED)
     "contrastLeft",
@@ -226,7 +228,7 @@ def runs_on_batch(lab: str) -> bool:
         return True
 
 
-EXECUTABLES = frozenset(spec.executable for graph in GRAPHS for spec in graph.tasks)
+EXECUTABLES = frozenset(spec.executable for graph in GRAPHS for spec in graph.tasks) | {EXPORT_NWB.executable}
 
 
 def runs_here(task: Task) -> bool:

@@ -44,10 +44,14 @@ ONECLOUD_TYPES = {
     "ephysSummary.clusters": "What the cluster pages draw: waveform, autocorrelogram, amplitudes, PSTHs",
     "subjectTraining.table": "A subject's training table: one row per date, metrics, fits and status",
     "psychometric.table": "A session's choices, response times and psychometric fits per block and contrast",
+    "session.nwb": "The session exported to one Neurodata Without Borders file (chalicelib/sharing/nwb.py)",
 }
 """onecloud's own dataset types (the spike summaries its pages draw; blank pattern: by object.attribute)."""
 
-ONECLOUD_FORMATS = {"flag": (".flag", "an empty file marking a state (a lab server's flag)")}
+ONECLOUD_FORMATS = {
+    "flag": (".flag", "an empty file marking a state (a lab server's flag)"),
+    "nwb": (".nwb", "Neurodata Without Borders (HDF5): a session exported for DANDI and NWB tools"),
+}
 ONECLOUD_REPOSITORY_TYPES = ("S3",)  # the central store
 
 

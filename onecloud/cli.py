@@ -233,6 +233,28 @@ def stream_command(
     )
 
 
+@cli.command("export-nwb")
+@click.argument("eid")
+@click.option("--url", help=URL_HELP)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Download it here too.")
+@click.option("--timeout", default=1800.0, show_default=True, type=click.FloatRange(min=0), help="Seconds.")
+def export_nwb_command(eid: str, url: str | None, output: Path | None, timeout: float) -> None:
+    """Export a session to one NWB file (an ExportNWB job), wait for it, and name the registered
+    dataset; with --output, download the file. Uses your login (as upload does)."""
+    from onecloud import nwb_export
+    from onecloud.client import ApiError, api_url, authenticated
+
+    try:
+        api = authenticated(api_url(url))
+        dataset = nwb_export.export(api, eid, timeout=timeout, report=click.echo)
+        click.echo(f"registered {dataset['collection']}/{dataset['name']} ({dataset['file_size']} bytes)")
+        if output is not None:
+            size = nwb_export.download(api, eid, dataset, output)
+            click.echo(f"downloaded {output} ({size} bytes)")
+    except ApiError as error:
+        _fail(str(error), 1 if "ended" in str(error) else 2)
+
+
 @cli.command("import-alyx")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--url", help=URL_HELP)
