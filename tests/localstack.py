@@ -7,13 +7,26 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str, every: float = 2.0) -> Any:
+    """What ``check`` returns once it is truthy; fails saying ``what`` did not happen in ``timeout`` s.
+
+    Timeouts are generous: the stack's jobs run as local processes on whatever CPU the machine has left."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(every)
+    raise AssertionError(f"{what} within {timeout:g} s")
 
 
 def free_port() -> int:

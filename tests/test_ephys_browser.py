@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.localstack import ROOT
+from tests.localstack import ROOT, wait_for
 
 pytestmark = pytest.mark.e2e
 SUBJECT, DAY = "EPHYS01", "2024-08-01"
@@ -68,19 +67,19 @@ def sorted_session(ui_stack, tmp_path_factory) -> str:
     )
     assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
     (session,) = ui_stack.rest("get", f"/sessions?subject={SUBJECT}").json()["results"]
-    deadline = time.monotonic() + 1200
-    while time.monotonic() < deadline:
+
+    def summarised():
         tasks = {
             t["name"]: t for t in ui_stack.rest("get", f"/tasks?session={session['id']}").json()["results"]
         }
-        summary = tasks.get("EphysSummary_probe00")
         # the session names no task protocol, so its TrainingStatus ends Errored saying so, by design
         errored = [t for t in tasks.values() if t["status"] == "Errored" and t["name"] != "TrainingStatus"]
         assert not errored, errored[0]["log"]
-        if summary and summary["status"] == "Complete":
-            return session["id"]
-        time.sleep(3)
-    raise AssertionError(f"the probe was not sorted and summarised in time: {tasks}")
+        summary = tasks.get("EphysSummary_probe00")
+        return summary and summary["status"] == "Complete"
+
+    wait_for(summarised, 1200, "the probe was not sorted and summarised", every=3)
+    return session["id"]
 
 
 def test_the_probe_page_shows_depth_plots_a_sortable_cluster_table_and_streams_raw_data(ui, sorted_session):

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import mtscomp
 import numpy as np
 import pytest
 
-from tests.localstack import ROOT, As, running
+from onecloud.connect import connect
+from tests.localstack import ROOT, As, running, wait_for
 
 pytestmark = pytest.mark.e2e
 LAB, SUBJECT, DAY = "cortexlab", "KS023", "2024-05-01"
@@ -36,16 +36,6 @@ def raw_session(folder: Path) -> Path:
     cbin.unlink()
     ch.unlink()
     return folder
-
-
-def wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(2)
-    raise AssertionError(f"{what} within {timeout:g} s")
 
 
 def test_an_uploaded_raw_session_ends_compressed_and_sorted_with_every_task_complete(
@@ -92,25 +82,8 @@ def test_an_uploaded_raw_session_ends_compressed_and_sorted_with_every_task_comp
     assert {(sorted_collection, "spikes.times.npy"), (sorted_collection, "clusters.metrics.pqt")} <= names
     assert (sorted_collection, "ephysSummary.probe.json") in names  # what the probe page draws
 
-    import one.params
-    from one.api import ONE
-
     monkeypatch.setenv("HOME", str(tmp_path))  # ONE keeps its parameters under the home folder
-    monkeypatch.setattr(one.params, "CACHE_DIR_DEFAULT", str(tmp_path / "Downloads"))
-    one = ONE(
-        base_url=stack.url,
-        username="rig",
-        password="rig-password",
-        silent=True,
-        cache_dir=tmp_path / "one",
-        mode="remote",
-        cache_rest=None,
-    )
-    one.alyx._par = (
-        one.alyx._par.set("HTTP_DATA_SERVER", stack.url)
-        .set("HTTP_DATA_SERVER_LOGIN", "rig")
-        .set("HTTP_DATA_SERVER_PWD", "rig-password")
-    )
+    one = connect(stack.url, "rig", "rig-password", cache_dir=tmp_path / "one")
     spikes = one.load_object(session["id"], "spikes", collection=sorted_collection, query_type="remote")
     assert len(spikes["times"]) == len(spikes["clusters"]) > 0
     assert np.all(np.diff(spikes["times"]) >= 0) and spikes["times"][-1] <= 10.0

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 
 import numpy as np
 import pytest
 
-from tests.localstack import ROOT, As, running
+from onecloud.connect import connect
+from tests.localstack import ROOT, As, running, wait_for
 
 pytestmark = pytest.mark.e2e
 LAB, SUBJECT, DAY = "cortexlab", "KS023", "2024-05-02"
@@ -53,35 +53,19 @@ def test_a_whole_neuropixels_probe_uploaded_compressed_is_sorted_by_the_default_
     assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
     (session,) = call("GET", f"/sessions?subject={SUBJECT}&date_range={DAY}")["results"]
 
-    deadline = time.monotonic() + 2400  # a few minutes on a free machine; far longer on a loaded one
-    while time.monotonic() < deadline:
+    def finished():
         tasks = {t["name"]: t for t in call("GET", f"/tasks?session={session['id']}")["results"]}
-        if len(tasks) == 2 and all(t["status"] in ("Complete", "Errored") for t in tasks.values()):
-            break
-        time.sleep(2)
+        done = len(tasks) == 2 and all(t["status"] in ("Complete", "Errored") for t in tasks.values())
+        return tasks if done else None
+
+    # a few minutes on a free machine; far longer on a loaded one
+    tasks = wait_for(finished, 2400, "the sorting and summary tasks did not finish")
     assert set(tasks) == {"SpikeSorting_probe00", "EphysSummary_probe00"}
     for task in tasks.values():
         assert task["status"] == "Complete", f"{task['name']}: {task['log']}"
 
-    import one.params
-    from one.api import ONE
-
     monkeypatch.setenv("HOME", str(tmp_path))  # ONE keeps its parameters under the home folder
-    monkeypatch.setattr(one.params, "CACHE_DIR_DEFAULT", str(tmp_path / "Downloads"))
-    one = ONE(
-        base_url=stack.url,
-        username="rig",
-        password="rig-password",
-        silent=True,
-        cache_dir=tmp_path / "one",
-        mode="remote",
-        cache_rest=None,
-    )
-    one.alyx._par = (
-        one.alyx._par.set("HTTP_DATA_SERVER", stack.url)
-        .set("HTTP_DATA_SERVER_LOGIN", "rig")
-        .set("HTTP_DATA_SERVER_PWD", "rig-password")
-    )
+    one = connect(stack.url, "rig", "rig-password", cache_dir=tmp_path / "one")
     spikes = one.load_object(session["id"], "spikes", collection=SORTED, query_type="remote")
     assert len(spikes["times"]) == len(spikes["clusters"]) == len(spikes["depths"]) > 0
     channels = one.load_object(session["id"], "channels", collection=SORTED, query_type="remote")

@@ -9,26 +9,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 
 import pytest
 
 from tests.behaviour_data import SWC_054, swc_054_sessions
-from tests.localstack import ROOT
+from tests.localstack import ROOT, wait_for
 from tests.webpages import PASSWORDS
 
 pytestmark = pytest.mark.e2e
 LAB, SUBJECT, RIG = "cortexlab", "SWC_054", "alice"
-
-
-def wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(2)
-    raise AssertionError(f"{what} within {timeout:g} s")
 
 
 def upload_swc_054(ui, tmp_path) -> dict[str, str]:
