@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
+from typing import Any
 
 WIDTH, HEIGHT = 860, 300
 LEFT, RIGHT, TOP, BOTTOM = 64, 170, 28, 44
@@ -107,6 +109,10 @@ class Figure:
         high = axis.high if axis.high is not None else (max(values) if values else 1.0)
         if high <= low:
             high = low + (abs(low) or 1.0)
+        if not axis.log:  # a free end leaves a margin, so no point sits on the frame (a lone weighing)
+            margin = 0.05 * (high - low)
+            low -= margin if axis.low is None else 0.0
+            high += margin if axis.high is None else 0.0
         if axis.log:
             return math.log10(max(low, 1e-9)), math.log10(high)
         return low, high
@@ -167,6 +173,7 @@ class Figure:
             f'<text x="{LEFT + plot_w / 2:.0f}" y="{self.height - 6}" text-anchor="middle">'
             f"{escape(self.x.label)}</text>"
         )
+        _stagger_labels([item for kind, item in self._items if kind == "vline"], px)
         for kind, item in self._items:
             out += getattr(self, f"_draw_{kind}")(item, px, py, plot_w, plot_h)
         legend_y = TOP + 8
@@ -298,7 +305,8 @@ class Figure:
         ]
         if item["label"]:
             out.append(
-                f'<text x="{x + 3:.1f}" y="{TOP + 10}" fill="{item["colour"]}" font-size="10">'
+                f'<text x="{x + 3:.1f}" y="{TOP + 10 + 11 * item.get("row", 0)}" fill="{item["colour"]}" '
+                'font-size="10">'
                 f"{escape(item['label'])}</text>"
             )
         return out
@@ -312,6 +320,19 @@ class Figure:
             f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="{item["colour"]}" '
             f'stroke-width="1.5"{dash}/>'
         ]
+
+
+def _stagger_labels(vlines: list[dict[str, Any]], px: Callable[[float], float]) -> None:
+    """Give each labelled vertical line the first text row where its label clears the labels before it
+    (status changes a day apart would otherwise print over each other)."""
+    row_ends: list[float] = []
+    for item in sorted((v for v in vlines if v["label"]), key=lambda v: v["x"]):
+        x = px(item["x"]) + 3
+        row = next((r for r, end in enumerate(row_ends) if end < x), len(row_ends))
+        if row == len(row_ends):
+            row_ends.append(0.0)
+        row_ends[row] = x + 5.5 * len(item["label"])  # about 5.5 px per character at font size 10
+        item["row"] = row
 
 
 def _ticks(low: float, high: float, count: int = 5) -> list[float]:
