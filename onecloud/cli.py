@@ -256,19 +256,45 @@ def export_nwb_command(eid: str, url: str | None, output: Path | None, timeout: 
 
 
 @cli.command("import-alyx")
-@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("source")
 @click.option("--url", help=URL_HELP)
-def import_alyx_command(source: Path, url: str | None) -> None:
-    """Bring a lab's records from Alyx: SOURCE is a Django dumpdata JSON file (plain or gzipped).
-    Alyx's uuids are kept; running it again changes nothing. Needs a superuser's log-in."""
-    from onecloud.client import ApiError, api_url, authenticated
-    from onecloud.import_alyx import import_dump, summary
+@click.option(
+    "--alyx-username", envvar="ALYX_USERNAME", help="A REST SOURCE's account (default: $ALYX_USERNAME)."
+)
+@click.option(
+    "--alyx-password", envvar="ALYX_PASSWORD", help="Its password ($ALYX_PASSWORD; asked for on a terminal)."
+)
+@click.option("--alyx-token", envvar="ALYX_TOKEN", help="Or a token of that account ($ALYX_TOKEN).")
+def import_alyx_command(
+    source: str, url: str | None, alyx_username: str | None, alyx_password: str | None, alyx_token: str | None
+) -> None:
+    """Bring a lab's records from Alyx: SOURCE is a Django dumpdata JSON file (plain or gzipped) or the
+    URL of a running Alyx, read over its REST API with an account. Alyx's uuids are kept; running it
+    again changes nothing. Needs a superuser's log-in to onecloud (as upload: --url and its log-in)."""
+    from onecloud.client import Api, ApiError, api_url, authenticated
+    from onecloud.import_alyx import import_dump, import_rest, summary
 
+    missing: list[str] = []
     try:
-        reports = import_dump(authenticated(api_url(url)), source)
+        if source.startswith(("http://", "https://")):
+            alyx = Api(source.rstrip("/"), alyx_token)
+            if not alyx_token:
+                if not alyx_username:
+                    _fail("a REST source needs --alyx-username (and a password) or --alyx-token", 2)
+                if alyx_password is None:
+                    if not sys.stdin.isatty():
+                        _fail("--alyx-password is required when not run from a terminal", 2)
+                    alyx_password = click.prompt(f"Password of {alyx_username} on {source}", hide_input=True)
+                alyx.log_in(alyx_username, alyx_password)
+            reports, missing = import_rest(authenticated(api_url(url)), alyx)
+        else:
+            path = Path(source)
+            if not path.is_file():
+                _fail(f"{source}: no such file (SOURCE is a dumpdata file or an http(s) URL)", 2)
+            reports = import_dump(authenticated(api_url(url)), path)
     except ApiError as error:
         _fail(str(error), 2)
-    click.echo(summary(reports))
+    click.echo(summary(reports, missing))
 
 
 def main() -> None:

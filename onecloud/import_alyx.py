@@ -1,22 +1,26 @@
 """``onecloud import-alyx SOURCE``: a lab's Alyx records into a running onecloud, over its API.
 
-The dump is translated here (``chalicelib.alyx.translate``) and sent kind by kind, in dependency order,
-in batches the API upserts (``POST /alyx-import``). The report says, per kind, how many records were
-read, created, updated, unchanged and skipped, and lists every skipped record with its reason.
+SOURCE is a ``dumpdata`` file, or a running Alyx read over its REST API (``chalicelib.alyx.from_rest``
+turns its answers into the same records). Either is translated here (``chalicelib.alyx.translate``) and
+sent kind by kind, in dependency order, in batches the API upserts (``POST /alyx-import``). The report
+says, per kind, how many records were read, created, updated, unchanged and skipped, and lists every
+skipped record with its reason, and the kinds a REST source does not serve.
 """
 
 from __future__ import annotations
 
 import sys
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from chalicelib.alyx.translate import KIND_OF, ORDER, load_dump, translate
-from onecloud.client import Api
+from chalicelib.alyx.from_rest import ENDPOINTS, to_dump, without_made_up_ids
+from chalicelib.alyx.translate import KIND_OF, ORDER, Translation, load_dump, translate
+from onecloud.client import Api, ApiError
 
 BATCH = 100
 
@@ -30,7 +34,80 @@ class KindReport:
 
 
 def import_dump(api: Api, source: Path) -> list[KindReport]:
-    translation = translate(load_dump(source))
+    return send(api, translate(load_dump(source)))
+
+
+def _bar(unit: str) -> tqdm:
+    return tqdm(total=0, unit=unit, disable=not sys.stderr.isatty(), file=sys.stderr)
+
+
+def _not_served(error: ApiError) -> bool:
+    """An endpoint the source does not have (API Gateway answers an unknown path with a 403 of its own)."""
+    return error.status in (404, 405) or (
+        error.status == 403 and "Missing Authentication Token" in str(error)
+    )
+
+
+def read_rest(
+    source: Api, *, page: int = 1000, jobs: int = 8
+) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """Every record of every kind the source serves (Alyx model -> records), and the endpoints it lacks.
+    Sessions are read one by one when the list gives only a summary (Alyx's and onecloud's do)."""
+    served: dict[str, list[dict[str, Any]]] = {}
+    missing: list[str] = []
+    with _bar("record") as bar:
+        for model, endpoints, _ in ENDPOINTS:
+            for endpoint in endpoints:
+                bar.set_description(f"reading {endpoint}")
+                try:
+                    served[model] = _all_pages(source, f"/{endpoint}", page, bar)
+                    break
+                except ApiError as error:
+                    if not _not_served(error):
+                        raise
+            else:
+                missing.append("/" + endpoints[0])
+        sessions = served.get("actions.session", [])
+        summaries = [s for s in sessions if "users" not in s]
+        if summaries:
+            bar.set_description("reading sessions in full")
+            bar.total += len(summaries)
+            with ThreadPoolExecutor(jobs) as pool:
+                full = {s["id"]: s for s in pool.map(lambda s: _detail(source, s, bar), summaries)}
+            served["actions.session"] = [full.get(s.get("id"), s) for s in sessions]
+    return served, missing
+
+
+def _all_pages(source: Api, path: str, page: int, bar: tqdm) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    while True:
+        answer = source.get(path, limit=page, offset=len(found))
+        results = answer["results"] if isinstance(answer, dict) else answer  # Alyx may not page a list
+        if len(found) == 0:
+            bar.total += answer.get("count", len(results)) if isinstance(answer, dict) else len(results)
+        found += results
+        bar.update(len(results))
+        if not isinstance(answer, dict) or not answer.get("next") or not results:
+            return found
+
+
+def _detail(source: Api, summary: dict[str, Any], bar: tqdm) -> dict[str, Any]:
+    detail = source.get(f"/sessions/{summary['id']}")
+    bar.update(1)
+    return detail
+
+
+def import_rest(api: Api, source: Api) -> tuple[list[KindReport], list[str]]:
+    """A running Alyx (or onecloud) read over its REST API into ``api``; also the endpoints it lacks."""
+    served, missing = read_rest(source)
+    dump, known = to_dump(served)
+    translation = translate(dump, known)
+    for records in translation.records.values():
+        without_made_up_ids(records)
+    return send(api, translation), missing
+
+
+def send(api: Api, translation: Translation) -> list[KindReport]:
     reports: dict[str, KindReport] = {}
     for model, kind in ORDER:
         report = reports.setdefault(kind, KindReport(kind))
@@ -54,7 +131,7 @@ def import_dump(api: Api, source: Path) -> list[KindReport]:
     return [r for r in reports.values() if r.read]
 
 
-def summary(reports: list[KindReport]) -> str:
+def summary(reports: list[KindReport], missing: list[str] = ()) -> str:
     rows = [("kind", "read", "created", "updated", "unchanged", "skipped")]
     rows += [
         (r.kind, r.read, r.counts["created"], r.counts["updated"], r.counts["unchanged"], len(r.skipped))
@@ -74,4 +151,6 @@ def summary(reports: list[KindReport]) -> str:
             ids = [s["id"] for s in report.skipped if s["reason"] == reason]
             shown = ", ".join(ids[:5]) + (", ..." if count > 5 else "")
             lines.append(f"skipped {count} {report.kind}: {reason} ({shown})")
+    if missing:
+        lines.append(f"not read (the source does not serve them): {', '.join(missing)}")
     return "\n".join(lines)

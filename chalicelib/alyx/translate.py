@@ -117,8 +117,12 @@ def load_dump(path: Path) -> list[dict[str, Any]]:
 class _Names:
     """uuid -> name for every record of the dump (and the lab of each subject)."""
 
-    def __init__(self, records: Iterable[dict[str, Any]]) -> None:
+    def __init__(
+        self, records: Iterable[dict[str, Any]], known: dict[str, dict[str, str]] | None = None
+    ) -> None:
         self.names: dict[str, dict[str, str]] = defaultdict(dict)
+        for model, names in (known or {}).items():
+            self.names[model].update(names)
         self.subjects: dict[str, dict[str, Any]] = {}
         self.lines: dict[str, dict[str, Any]] = {}
         self.only_lab: str | None = None
@@ -533,8 +537,9 @@ def _number_sessions(sessions: list[dict[str, Any]]) -> None:
             session["date_number"] = f"{session['start_time'][:10]}#{int(session['number']):03d}"
 
 
-def translate(records: list[dict[str, Any]]) -> Translation:
-    names = _Names(records)
+def translate(records: list[dict[str, Any]], known: dict[str, dict[str, str]] | None = None) -> Translation:
+    """``known``: key -> name of records referred to but not given (a REST source's unserved kinds)."""
+    names = _Names(records, known)
     out = Translation()
     for record in records:
         model, pk = record["model"], str(record["pk"])

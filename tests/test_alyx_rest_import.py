@@ -1,0 +1,184 @@
+"""``onecloud import-alyx URL``: a running Alyx read over its REST API, in the shapes Alyx answers
+(related records by name, ids in ``url`` only on some lists, unpaged lists, endpoints it does not have)."""
+
+from __future__ import annotations
+
+import uuid
+
+from chalicelib.alyx.from_rest import to_dump, without_made_up_ids
+from chalicelib.alyx.translate import translate
+from onecloud.client import ApiError
+from onecloud.import_alyx import import_rest, read_rest, summary
+from tests.test_alyx_import import _ThroughApp
+
+ALYX = "https://alyx.example.org"
+IDS = {
+    name: str(uuid.uuid5(uuid.NAMESPACE_URL, name)) for name in ("alice", "M1", "M2", "w1", "r1", "s1", "c1")
+}
+
+
+def _alyx_records() -> dict[str, list[dict]]:
+    """Endpoint -> what Alyx 3 answers (its labs carry no id; weighings name theirs in ``url``)."""
+    return {
+        "labs": [
+            {
+                "name": "cortexlab",
+                "institution": "UCL",
+                "timezone": "Europe/London",
+                "reference_weight_pct": 0.8,
+                "zscore_weight_pct": 0.0,
+                "json": None,
+            }
+        ],
+        "users": [
+            {
+                "id": IDS["alice"],
+                "username": "alice",
+                "email": "alice@example.org",
+                "first_name": "Alice",
+                "last_name": "A",
+                "lab": ["cortexlab"],
+            }
+        ],
+        "projects": [{"name": "ibl_neuropixel_brainwide_01", "description": "", "users": ["alice"]}],
+        "subjects": [
+            {
+                "id": IDS[nick],
+                "url": f"{ALYX}/subjects/{nick}",
+                "nickname": nick,
+                "lab": "cortexlab",
+                "responsible_user": "alice",
+                "sex": "F",
+                "birth_date": "2024-01-01",
+                "death_date": None,
+                "species": "Laboratory mouse",
+                "strain": None,
+                "line": None,
+                "litter": None,
+                "source": None,
+                "projects": ["ibl_neuropixel_brainwide_01"],
+                "genotype": [],
+                "alive": True,
+                "age_weeks": 20,
+                "description": "",
+                "json": None,
+            }
+            for nick in ("M1", "M2")
+        ],
+        "weighings": [
+            {
+                "url": f"{ALYX}/weighings/{IDS['w1']}",
+                "subject": "M1",
+                "date_time": "2024-05-01T09:00:00",
+                "weight": 20.5,
+                "user": "alice",
+            },
+            {
+                "url": f"{ALYX}/weighings/{IDS['c1']}",
+                "subject": "ghost",
+                "date_time": "2024-05-01T09:00:00",
+                "weight": 19.0,
+                "user": "alice",
+            },
+        ],
+        "water-restriction": [
+            {
+                "id": IDS["r1"],
+                "subject": "M1",
+                "start_time": "2024-05-01T08:00:00",
+                "end_time": None,
+                "reference_weight": 21.0,
+                "water_type": "Water",
+            }
+        ],
+        "sessions": [
+            {
+                "id": IDS["s1"],
+                "url": f"{ALYX}/sessions/{IDS['s1']}",
+                "subject": "M1",
+                "lab": "cortexlab",
+                "start_time": "2024-05-02T10:00:00",
+                "number": 1,
+                "task_protocol": "_iblrig_tasks_trainingChoiceWorld",
+                "projects": ["ibl_neuropixel_brainwide_01"],
+            }
+        ],
+    }
+
+
+class _Alyx:
+    """What import_rest reads of onecloud.client.Api, answered as Alyx does: the lists above (sessions in
+    summary; the detail adds users, narrative, qc as a name), 404 for what Alyx has no endpoint for."""
+
+    def __init__(self) -> None:
+        self.records, self.asked = _alyx_records(), []
+
+    def get(self, path: str, **params):
+        self.asked.append(path)
+        name = path.strip("/").split("/")
+        if name[0] == "sessions" and len(name) == 2:
+            return {
+                **self.records["sessions"][0],
+                "users": ["alice"],
+                "narrative": "fine",
+                "qc": "PASS",
+                "n_trials": 400,
+                "n_correct_trials": 300,
+                "procedures": [],
+                "type": "Experiment",
+            }
+        if name[0] not in self.records:
+            raise ApiError(f"GET {path}: 404 Not found.", status=404)
+        results = self.records[name[0]]
+        if name[0] == "users":
+            return results  # some Alyx lists are not paged
+        limit, offset = int(params.get("limit", 250)), int(params.get("offset", 0))
+        return {
+            "count": len(results),
+            "next": f"{ALYX}{path}?offset={offset + limit}" if offset + limit < len(results) else None,
+            "previous": None,
+            "results": results[offset : offset + limit],
+        }
+
+
+def test_alyx_rest_answers_translate_as_a_dump_does_keeping_uuids():
+    served, missing = read_rest(_Alyx(), page=1)  # one record a page: the paging is followed
+    assert (
+        "/lines" in missing and "/weighings" not in missing and "/water-restrictions" not in missing
+    )  # Alyx: /water-restriction
+    dump, known = to_dump(served)
+    translation = translate(dump, known)
+    for records in translation.records.values():
+        without_made_up_ids(records)
+    [lab] = translation.records["labs"]
+    assert "id" not in lab  # Alyx's /labs gives none: onecloud makes one
+    subjects = {s["nickname"]: s for s in translation.records["subjects"]}
+    assert subjects["M1"]["id"] == IDS["M1"] and subjects["M1"]["species"] == "Laboratory mouse"
+    [weighing] = translation.records["weighings"]
+    assert weighing["id"] == IDS["w1"] and weighing["subject_id"] == IDS["M1"] and weighing["user"] == "alice"
+    [skipped] = translation.skipped["actions.weighing"]
+    assert skipped.pk == IDS["c1"] and "ghost" in skipped.reason
+    [restriction] = translation.records["water-restrictions"]
+    assert restriction["subject"] == "M1" and restriction["reference_weight"] == 21.0
+    [session] = translation.records["sessions"]
+    assert (session["users"], session["qc"], session["narrative"], session["date_number"]) == (
+        ["alice"],
+        10,
+        "fine",
+        "2024-05-02#001",
+    )
+
+
+def test_a_lab_read_from_alyx_over_rest_lands_with_its_uuids_and_a_second_run_changes_nothing(api):
+    alyx = _Alyx()
+    reports, missing = import_rest(_ThroughApp(api), alyx)
+    counts = {r.kind: (r.read, +r.counts, len(r.skipped)) for r in reports}  # + drops zeros
+    assert counts["subjects"] == (2, {"created": 2}, 0)
+    assert counts["weighings"] == (2, {"created": 1}, 1)
+    assert counts["sessions"] == (1, {"created": 1}, 0)
+    assert api.get("/subjects/M1").json_body["id"] == IDS["M1"]
+    assert api.get(f"/weighings/{IDS['w1']}").json_body["weight"] == 20.5
+    assert api.get(f"/sessions/{IDS['s1']}").json_body["narrative"] == "fine"
+    assert "not read (the source does not serve them): /species" in summary(reports, missing)
+    again, _ = import_rest(_ThroughApp(api), alyx)
+    assert {r.kind: dict(r.counts) for r in again if r.counts["created"] or r.counts["updated"]} == {}
