@@ -10,6 +10,7 @@ import pytest
 
 from chalicelib.alyx.translate import load_dump, translate
 from onecloud.import_alyx import import_dump, summary
+from tests.webpages import WebClient
 
 DUMP = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "alyx" / "all_dumped_anon.json.gz"
 
@@ -111,6 +112,16 @@ def test_the_alyx_dump_imports_whole_and_a_second_run_changes_nothing(api):
     assert all(
         r["end_time"] for r in api.get(f"/water-restrictions?subject={cull['subject']}").json_body["results"]
     )
+
+    pages = WebClient(api.client).login("admin")  # and through the colony's pages
+    for path, query, count in (
+        ("/ui/litters", {}, 185),
+        ("/ui/breeding-pairs", {"status": "all"}, 58),
+        ("/ui/lines", {"is_active": "all"}, 32),
+        ("/ui/culls", {}, 24),
+    ):
+        assert f"{count} shown" in pages.get(path, **query), path
+    assert "Culled on" in pages.get(f"/ui/subjects/{cull['subject']}", lab=subject["lab"])
 
     second = import_dump(_ThroughApp(api), DUMP)
     changed = {r.kind: dict(r.counts) for r in second if r.counts["created"] or r.counts["updated"]}

@@ -64,7 +64,7 @@ def test_a_colony_managers_day(ui):
 
     page.get_by_role("link", name="Colony", exact=True).click()
     page.get_by_role("link", name="Litters").click()
-    page.get_by_label("Name").fill(litter)
+    page.get_by_label("Name", exact=True).fill(litter)
     page.get_by_label("Breeding pair").fill(pair)
     page.get_by_label("Birth date").fill("2026-06-01")
     page.get_by_label("Pups to create (nicknames, comma separated)").fill(f"P1{tag}, P2{tag}")
@@ -88,7 +88,7 @@ def test_a_colony_managers_day(ui):
     ui.goto(page, f"/subjects/{mum}")
     page.get_by_label("Reason").select_option("regular experiment end")
     page.get_by_role("button", name=f"Cull {mum}").click()
-    page.get_by_role("status").wait_for()
+    page.get_by_text(f"{mum} culled on").wait_for()
     assert "Culled on" in page.locator("#culled").inner_text()
     ui.shot(page, "subject-colony")
     restrictions = rest("get", f"/water-restrictions?subject={mum}").json()["results"]
