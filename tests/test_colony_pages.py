@@ -199,3 +199,59 @@ def test_the_home_page_lists_the_users_own_notifications_only(colony):
     Notification(user="bob", kind="mouse_water", title="Give water to bobs mouse", date_time=now).save()
     home = colony.get("/ui")
     assert "Give water to mum" in home and "bobs mouse" not in home
+
+
+def test_genotype_results_typed_on_the_litter_page_derive_the_pups_zygosity(colony, api):
+    rule = {
+        "line": "Ai95-line",
+        "allele": "Ai95",
+        "sequence0": "Ai95-mut",
+        "sequence0_result": 1,
+        "zygosity": 3,
+    }
+    assert api.post("/zygosity-rules", rule, user="alice").status_code == 201
+    litter = {"name": "L-3", "breeding_pair": "BP-1", "birth_date": "2024-03-01", "pups": "g1, g2"}
+    assert colony.post("/ui/litters", litter).status == 303
+    page = colony.get("/ui/litters/L-3")
+    assert "Ai95-mut" in page  # a result column for the line's sequence
+    answer = colony.post(
+        "/ui/litters/L-3", {"action": "genotype", "result:g1:Ai95-mut": "1", "result:g2:Ai95-mut": ""}
+    )
+    assert answer.status == 303, answer.plain
+    assert [z["symbol"] for z in api.get("/zygosities?subject=g1").json_body["results"]] == ["+"]
+    assert api.get("/genotype-tests?subject=g2").json_body["count"] == 0
+    assert "Ai95 +" in colony.get("/ui/litters/L-3")
+    colony.post("/ui/litters/L-3", {"action": "genotype", "result:g1:Ai95-mut": ""})
+    assert api.get("/genotype-tests?subject=g1").json_body["count"] == 0  # a blank result removes the test
+
+
+def test_genotype_tests_and_zygosities_have_their_lists_and_forms(colony, api):
+    answer = colony.post("/ui/genotype-tests", {"subject": "dad", "sequence": "Ai95-mut", "test_result": "0"})
+    assert answer.status == 303, answer.plain
+    listed = colony.get("/ui/genotype-tests")
+    assert "dad" in listed and "Absent" in listed
+    answer = colony.post("/ui/zygosities", {"subject": "mum", "allele": "Ai95", "zygosity": "1"})
+    assert answer.status == 303, answer.plain
+    assert "+/-" in colony.get("/ui/zygosities")
+
+
+def test_a_line_is_deactivated_from_the_list(colony, api):
+    assert (
+        colony.post(
+            "/ui/lines/Ai95-line/active", {"is_active": "false"}, csrf=colony.get("/ui/lines").csrf()
+        ).status
+        == 303
+    )
+    assert api.get("/lines/Ai95-line").json_body["is_active"] is False
+    assert "Ai95-line" in colony.get("/ui/lines", is_active="false")
+
+
+def test_the_adverse_effects_view_lists_subjects_with_effects_and_how_they_ended(colony, api):
+    assert (
+        api.patch(
+            "/subjects/dad", {"adverse_effects": "weight loss", "actual_severity": 3}, user="alice"
+        ).status_code
+        == 200
+    )
+    page = colony.get("/ui/adverse-effects")
+    assert "dad" in page and "weight loss" in page and "mum" not in page

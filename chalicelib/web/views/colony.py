@@ -18,7 +18,7 @@ from chalice import Response
 from chalicelib import rest
 from chalicelib.colony.genetics import symbol
 from chalicelib.errors import BadRequest, NotFound, OnecloudError
-from chalicelib.models import CullMethod, CullReason, GenotypeTest, Subject, Zygosity
+from chalicelib.models import Allele, CullMethod, CullReason, GenotypeTest, Line, Subject, Zygosity
 from chalicelib.subjects import find_subject
 from chalicelib.web.pages import Web, field_errors, nav, page, redirect, render
 from chalicelib.web.views.common import labs_shown
@@ -100,6 +100,26 @@ KINDS: dict[str, Kind] = {
                 ("line", "Line", "text"),
                 ("birth_date", "Birth date", "date"),
                 ("pups", "Pups to create (nicknames, comma separated)", "list"),
+            ),
+        ),
+        Kind(
+            "genotype-tests",
+            "Genotype tests",
+            (("subject", "Subject"), ("sequence", "Sequence"), ("test_result", "Result")),
+            (
+                ("subject", "Subject", "text"),
+                ("sequence", "Sequence", "text"),
+                ("test_result", "Result (1 present, 0 absent)", "number"),
+            ),
+        ),
+        Kind(
+            "zygosities",
+            "Zygosities",
+            (("subject", "Subject"), ("allele", "Allele"), ("symbol", "Zygosity")),
+            (
+                ("subject", "Subject", "text"),
+                ("allele", "Allele", "text"),
+                ("zygosity", "Zygosity (0 -/-, 1 +/-, 2 +/+, 3 +)", "number"),
             ),
         ),
         Kind(
@@ -186,7 +206,8 @@ def _payload(kind: Kind, web: Web) -> dict[str, Any]:
     one unless chosen."""
     writable = [lab for lab in labs_shown(web) if web.can_write(lab)]
     lab = web.value("lab") or (writable[0] if len(writable) == 1 else "")
-    body: dict[str, Any] = {"lab": lab} if lab else {}
+    takes_lab = any(f.name == "lab" for f in rest.REGISTRY[kind.resource].fields)
+    body: dict[str, Any] = {"lab": lab} if lab and takes_lab else {}
     for name, _, kind_of_input in kind.form:
         value = web.value(name)
         if not value:
@@ -278,29 +299,79 @@ def genotype_of(subjects: list[Subject]) -> dict[str, list[str]]:
     }
 
 
+GENOTYPED = 3  # as Alyx's litter page: result columns for the line's first three sequences
+
+
+def line_sequences(line: str | None) -> list[str]:
+    """The sequences a line's pups are tested for: those of its alleles, in order, the first three."""
+    if not line:
+        return []
+    try:
+        alleles = Line.get(line).alleles
+    except Line.DoesNotExist:
+        return []
+    found = [seq for allele in Allele.batch_get(alleles) for seq in allele.sequences] if alleles else []
+    return list(dict.fromkeys(found))[:GENOTYPED]
+
+
+def _add_pups(web: Web, name: str) -> int:
+    pups = [
+        {"nickname": nickname, "sex": web.value("sex") or "U"}
+        for nickname in (n.strip() for n in web.value("pups").split(","))
+        if nickname
+    ]
+    if not pups:
+        raise BadRequest("pups: name at least one pup")
+    rest.update_item(rest.REGISTRY["litters"], name, {"pups": pups}, web.ctx, partial=True)
+    return len(pups)
+
+
+def _save_genotypes(web: Web, pups: list[Subject], sequences: list[str]) -> int:
+    """The result typed for each pup and sequence: a new test, a changed one, or one removed (blank);
+    each through the REST engine, so the zygosities are derived again."""
+    tests = rest.REGISTRY["genotype-tests"]
+    changed = 0
+    for pup in pups:
+        existing = {t.sequence: t for t in GenotypeTest.by_subject.query(pup.id)}
+        for sequence in sequences:
+            typed, test = web.value(f"result:{pup.nickname}:{sequence}"), existing.get(sequence)
+            if typed == ("" if test is None else str(int(test.test_result))):
+                continue
+            if test is None:
+                body = {"subject": pup.id, "sequence": sequence, "test_result": int(typed)}
+                rest.create_item(tests, body, web.ctx)
+            elif typed:
+                rest.update_item(tests, test.id, {"test_result": int(typed)}, web.ctx, partial=True)
+            else:
+                rest.delete_item(tests, test.id, web.ctx)
+            changed += 1
+    return changed
+
+
 @page("/litters/{name}", ("GET", "POST"))
 def litter_page(web: Web, name: str) -> Response:
-    """A litter with its pups and their genotype; the form names new pups, made from the litter (the same
-    ``PATCH /litters/<name>`` with ``pups`` as the API)."""
-    resource = rest.REGISTRY["litters"]
+    """A litter with its pups, their genotype results for the line's sequences and zygosities. Its forms
+    name new pups (``PATCH /litters/<name>`` with ``pups``, as the API) and type genotype results
+    (``/genotype-tests``)."""
+    litter = rest.read_item(rest.REGISTRY["litters"], name, web.ctx)
+    sequences = line_sequences(litter["line"])
     errors: dict[str, str] = {}
     status = 200
     if web.request.method == "POST":
-        pups = [
-            {k: v for k, v in {"nickname": nickname, "sex": web.value("sex") or "U"}.items() if v}
-            for nickname in (n.strip() for n in web.value("pups").split(","))
-            if nickname
-        ]
+        pups = sorted(Subject.by_litter.query(name), key=lambda s: s.nickname)
         try:
-            if not pups:
-                raise BadRequest("pups: name at least one pup")
-            rest.update_item(resource, name, {"pups": pups}, web.ctx, partial=True)
+            if web.value("action") == "genotype":
+                return redirect(web, f"/litters/{name}", genotyped=_save_genotypes(web, pups, sequences))
+            born = _add_pups(web, name)
         except OnecloudError as error:
             errors, status = field_errors(error, ("pups",)), error.status
         else:
-            return redirect(web, f"/litters/{name}", born=len(pups))
-    litter = rest.read_item(resource, name, web.ctx)
+            return redirect(web, f"/litters/{name}", born=born)
     pups = sorted(Subject.by_litter.query(name), key=lambda s: s.nickname)
+    results = {
+        pup.id: {t.sequence: int(t.test_result) for t in GenotypeTest.by_subject.query(pup.id)}
+        for pup in pups
+    }
     return render(
         web,
         "litter.html",
@@ -308,11 +379,29 @@ def litter_page(web: Web, name: str) -> Response:
         title=f"Litter {name}",
         litter=litter,
         pups=pups,
+        sequences=sequences,
+        results=results,
         genotypes=genotype_of(pups),
         errors=errors,
         born=web.query.get("born"),
+        genotyped=web.query.get("genotyped"),
         can_write=web.can_write(litter["lab"]),
     )
+
+
+@page("/adverse-effects")
+def adverse_effects(web: Web) -> Response:
+    """Alyx's adverse effects view: the labs' subjects with adverse effects or an actual severity
+    recorded, with how they ended (for the yearly return to the licensing authority)."""
+    subjects = [
+        s
+        for lab in labs_shown(web)
+        for s in Subject.by_lab.query(lab)
+        if s.adverse_effects or s.actual_severity is not None
+    ]
+    subjects.sort(key=lambda s: (s.death_date or "9999", s.nickname))
+    culled = {c["subject"]: c for c in listed(web, "culls")}
+    return render(web, "adverse_effects.html", title="Adverse effects", subjects=subjects, culled=culled)
 
 
 def subject_colony(subject: Subject) -> dict[str, Any]:
@@ -367,3 +456,12 @@ def history_page(web: Web, resource: str, key: str) -> Response:
         entries=trail["results"],
         back=back,
     )
+
+
+@page("/lines/{name}/active", ("POST",))
+def line_active(web: Web, name: str) -> Response:
+    """Make a line active or not from the list (``PATCH /lines/<name>``): only active lines are offered
+    for new subjects."""
+    active = web.value("is_active") == "true"
+    rest.update_item(rest.REGISTRY["lines"], name, {"is_active": active}, web.ctx, partial=True)
+    return redirect(web, "/lines", saved=name, is_active="true" if active else "false")
