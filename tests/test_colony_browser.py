@@ -1,6 +1,6 @@
 """The colony pages in a real headless Chromium against the local stack: a colony manager makes a litter
-and its pups, reads a pup's genotype, culls a mouse from its page and reads its history; the daily check's
-notifications are on the home page. Screenshots for the README."""
+and its pups, types a pup's genotype result, culls a mouse from its page and reads its history; the
+daily check's notifications are on the home page. Screenshots for the README."""
 
 from __future__ import annotations
 
@@ -73,13 +73,13 @@ def test_a_colony_managers_day(ui):
     assert f"P1{tag}, P2{tag}" in page.locator("#records").inner_text()
     ui.shot(page, "colony-litters")
 
-    made(
-        rest(
-            "post", "/genotype-tests", json={"subject": f"P1{tag}", "sequence": f"Cre{tag}", "test_result": 1}
-        )
-    )
     page.get_by_role("link", name=litter, exact=True).click()  # the litter's own page, with its pups
-    assert f"Cre{tag} +" in page.locator("#pups").inner_text()
+    page.get_by_label(f"Cre{tag} of P1{tag}").select_option("Present")  # typed as in Alyx's pup rows
+    page.get_by_role("button", name="Save genotype results").click()
+    page.get_by_text("1 genotype result saved").wait_for()
+    assert f"Cre{tag} +" in page.locator("#pups").inner_text()  # the zygosity the line's rule derives
+    tests = rest("get", f"/genotype-tests?subject=P1{tag}").json()["results"]
+    assert [(t["sequence"], t["test_result"]) for t in tests] == [(f"Cre{tag}", 1)]
     ui.shot(page, "litter")
 
     ui.goto(page, "/breeding-pairs?status=current")
