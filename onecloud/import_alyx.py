@@ -18,7 +18,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from chalicelib.alyx.from_rest import ENDPOINTS, to_dump, without_made_up_ids
+from chalicelib.alyx.from_rest import ENDPOINTS, to_dump
 from chalicelib.alyx.translate import KIND_OF, ORDER, Translation, load_dump, translate
 from onecloud.client import Api, ApiError
 
@@ -101,10 +101,7 @@ def import_rest(api: Api, source: Api) -> tuple[list[KindReport], list[str]]:
     """A running Alyx (or onecloud) read over its REST API into ``api``; also the endpoints it lacks."""
     served, missing = read_rest(source)
     dump, known = to_dump(served)
-    translation = translate(dump, known)
-    for records in translation.records.values():
-        without_made_up_ids(records)
-    return send(api, translation), missing
+    return send(api, translate(dump, known)), missing
 
 
 def send(api: Api, translation: Translation) -> list[KindReport]:

@@ -10,9 +10,10 @@ with the reason, as a dump's dangling reference does.
 
 from __future__ import annotations
 
+import json
 import re
+import uuid
 from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
 from chalicelib.qc import QC
@@ -122,16 +123,32 @@ RENAMED: dict[str, dict[str, str]] = {
     "subjects.allele": {"name": "nickname", "long_name": "name"},
     "subjects.line": {"long_name": "nickname"},
 }
-MADE_UP = "rest:"  # the prefix of a key made here for a record the source served without an id
+MADE_UP = "rest:"  # the prefix of a key made here for a name the source did not serve
+# What identifies a record the source served without an id or url, so each run gives it the same uuid.
+IDENTITY = (
+    "name",
+    "username",
+    "nickname",
+    "subject",
+    "date_time",
+    "start_time",
+    "sequence",
+    "allele",
+    "date",
+)
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
-def record_id(record: dict[str, Any]) -> str | None:
-    """The record's uuid: its ``id``, else the end of its ``url`` (Alyx's lists give one or the other)."""
+def record_id(model: str, record: dict[str, Any]) -> str:
+    """The record's uuid: its ``id``, else the end of its ``url`` (Alyx's lists give one or the other),
+    else one derived from what identifies it (the same every run, so a second import changes nothing)."""
     if record.get("id"):
         return str(record["id"])
     found = UUID.search(str(record.get("url") or "").rstrip("/"))
-    return found.group(0) if found else None
+    if found:
+        return found.group(0)
+    identity = {name: record.get(name) for name in IDENTITY if record.get(name) is not None} or record
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{model}:{json.dumps(identity, sort_keys=True, default=str)}"))
 
 
 class _Keys:
@@ -142,8 +159,8 @@ class _Keys:
         self.subjects: dict[tuple[str, str | None], list[str]] = defaultdict(list)
         self.unserved: dict[str, dict[str, str]] = defaultdict(dict)
         for model, _, name_field in ENDPOINTS:
-            for index, record in enumerate(served.get(model, [])):
-                key = record_id(record) or f"{MADE_UP}{model}:{record.get(name_field or '', index)}"
+            for record in served.get(model, []):
+                key = record_id(model, record)
                 record["_key"] = key
                 if model == SUBJECT:
                     self.subjects[(record["nickname"], record.get("lab"))].append(key)
@@ -188,10 +205,3 @@ def to_dump(
                 fields["qc"] = QC.get(fields["qc"].upper(), fields["qc"])
             dump.append({"model": model, "pk": record["_key"], "fields": fields})
     return dump, {model: dict(names) for model, names in keys.unserved.items()}
-
-
-def without_made_up_ids(records: Iterable[dict[str, Any]]) -> None:
-    """A record the source served without an id gets one from the target (not the key made here)."""
-    for record in records:
-        if str(record.get("id", "")).startswith(MADE_UP):
-            del record["id"]
