@@ -41,6 +41,11 @@ class Settings:
     lease_seconds: int = 3600
     job_log_group: str = "/onecloud/dev/batch"
     max_attempts: int = 3
+    # DOIs for releases (chalicelib/sharing/datacite.py): none unless a DataCite prefix is configured
+    datacite_url: str = "https://api.test.datacite.org"
+    datacite_prefix: str = ""
+    datacite_user: str = ""
+    datacite_password: str = ""
 
     @property
     def backend(self) -> str:
@@ -76,6 +81,10 @@ class Settings:
             lease_seconds=int(env.get("ONECLOUD_LEASE_SECONDS", 3600)),
             job_log_group=env.get("ONECLOUD_JOB_LOG_GROUP", f"/onecloud/{stage}/batch"),
             max_attempts=int(env.get("ONECLOUD_MAX_ATTEMPTS", 3)),
+            datacite_url=env.get("ONECLOUD_DATACITE_URL", "https://api.test.datacite.org"),
+            datacite_prefix=env.get("ONECLOUD_DATACITE_PREFIX", ""),
+            datacite_user=env.get("ONECLOUD_DATACITE_USER", ""),
+            datacite_password=env.get("ONECLOUD_DATACITE_PASSWORD", ""),
         )
 
     def with_changes(self, **changes: object) -> Settings:

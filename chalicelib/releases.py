@@ -17,6 +17,7 @@ way, outside API Gateway's 29 s.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import itertools
 import json
@@ -36,17 +37,20 @@ from chalicelib import alf, aws, cache
 from chalicelib.auth import Principal
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.models import Dataset, FileRecord, Release, ReleasedDataset, ReleasedSession, Session, Tag
-from chalicelib.models.release import PUBLISHED, PUBLISHING
+from chalicelib.models.release import DRAFT, PUBLISHED, PUBLISHING
+from chalicelib.models.unique import UniqueKey, guard
 from chalicelib.observability import logger
 from chalicelib.permissions import require_read, require_write
-from chalicelib.qc import qc_name, qc_value
+from chalicelib.qc import QC, qc_name, qc_value
 from chalicelib.registration import session_relative_path
 from chalicelib.rest import DEFAULT_LIMIT, MAX_LIMIT
+from chalicelib.sharing import citation, datacite
 
 NAME = re.compile(r"\A[A-Za-z0-9][\w.-]{0,99}\Z", re.ASCII)  # a tag, an S3 folder and a URL segment
 PREFIX = "releases/"
+JSON_LD = "application/ld+json"
 HEADS_IN_FLIGHT = 16
-_FIELDS = {"name", "description", "datasets", "query", "supersedes"}
+_FIELDS = {"name", "description", "datasets", "query", "supersedes", "draft", "force", *citation.FIELDS}
 _QUERY = {"projects", "sessions", "dataset_types", "collections", "qc_lte", "default_revisions_only"}
 
 
@@ -61,6 +65,11 @@ def manifest_key(name: str) -> str:
 
 def cache_key(name: str) -> str:
     return f"{PREFIX}{name}/cache.zip"
+
+
+def json_ld_key(name: str) -> str:
+    """schema.org ``Dataset`` of the release, beside its manifest."""
+    return f"{PREFIX}{name}/release.jsonld"
 
 
 # --- What to release ------------------------------------------------------------------------------------
@@ -88,6 +97,9 @@ class ReleaseRequest:
     supersedes: str | None
     selection: Selection
     asked: dict[str, Any]  # the selection as given, kept with the release
+    metadata: citation.Metadata = citation.Metadata()
+    draft: bool = False  # keep it as a draft to preview and check, publish later
+    force: bool = False  # publish datasets whose QC is CRITICAL
 
 
 def _texts(value: Any, field: str) -> tuple[str, ...]:
@@ -137,7 +149,19 @@ def parse_release_request(body: Any) -> ReleaseRequest:
     else:
         selection = _parse_query(body["query"])
         asked = {"query": body["query"]}
-    return ReleaseRequest(name, description, supersedes, selection, asked)
+    for flag in ("draft", "force"):
+        if not isinstance(body.get(flag, False), bool):
+            raise BadRequest(f"{flag}: expected true or false")
+    return ReleaseRequest(
+        name,
+        description,
+        supersedes,
+        selection,
+        asked,
+        citation.parse_metadata(body),
+        body.get("draft", False),
+        body.get("force", False),
+    )
 
 
 def _parse_query(query: Any) -> Selection:
@@ -260,21 +284,59 @@ def _mismatch(dataset: Dataset, head: dict[str, Any] | None) -> str | None:
     return None
 
 
-def freeze(datasets: list[Dataset], sessions: Mapping[str, Session]) -> list[FrozenFile]:
-    """Each dataset's file as the store holds it now, refused (naming the files) unless it is the file
-    that was registered."""
+@dataclass(frozen=True)
+class Checked:
+    """A dataset as the store holds it now, and what stops it from being published (nothing: it may)."""
+
+    dataset: Dataset
+    key: str
+    head: dict[str, Any] | None
+    problems: tuple[str, ...]
+    critical: bool  # its QC is CRITICAL: published only when forced
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.dataset.id, "path": self.key, "problems": list(self.problems)}
+
+
+def check(datasets: list[Dataset], sessions: Mapping[str, Session], force: bool = False) -> list[Checked]:
+    """Every dataset against what publishing requires: its file in the store is the file registered
+    (size and md5), its name is ALF, its QC is not CRITICAL (unless ``force``)."""
     keys = [f"{session_relative_path(sessions[d.session])}/{d.relative_path}" for d in datasets]
     with ThreadPoolExecutor(HEADS_IN_FLIGHT) as pool:
         heads = list(pool.map(_head, keys))
-    problems = [
-        f"{key}: {why}" for key, d, h in zip(keys, datasets, heads, strict=True) if (why := _mismatch(d, h))
-    ]
-    if problems:
-        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        raise BadRequest(f"cannot release: {'; '.join(problems[:10])}{more}")
+    checked = []
+    for dataset, key, head in zip(datasets, keys, heads, strict=True):
+        problems = [why] if (why := _mismatch(dataset, head)) else []
+        try:
+            alf.parse_dataset_path(dataset.relative_path)
+        except alf.ALFError as error:
+            problems.append(f"not an ALF name: {error.detail}")
+        critical = int(dataset.qc or 0) >= QC["CRITICAL"]
+        if critical and not force:
+            problems.append("its QC is CRITICAL (publish with force to release it anyway)")
+        checked.append(Checked(dataset, key, head, tuple(problems), critical))
+    return checked
+
+
+def refuse(checked: list[Checked]) -> None:
+    """A 400 naming each dataset that cannot be published and why (``datasets`` lists them all)."""
+    failing = [c for c in checked if c.problems]
+    if failing:
+        shown = [f"{c.key}: {'; '.join(c.problems)}" for c in failing[:10]]
+        more = f" (and {len(failing) - 10} more)" if len(failing) > 10 else ""
+        raise BadRequest(
+            f"cannot release: {'; '.join(shown)}{more}", extra={"datasets": [c.as_json() for c in failing]}
+        )
+
+
+def freeze(datasets: list[Dataset], sessions: Mapping[str, Session], force: bool = False) -> list[FrozenFile]:
+    """Each dataset's file as the store holds it now, refused (naming the files) unless every dataset
+    passes the checks."""
+    checked = check(datasets, sessions, force)
+    refuse(checked)
     return [
-        FrozenFile(d, sessions[d.session], key, head.get("VersionId"))
-        for d, key, head in zip(datasets, keys, heads, strict=True)
+        FrozenFile(c.dataset, sessions[c.dataset.session], c.key, (c.head or {}).get("VersionId"))
+        for c in checked
     ]
 
 
@@ -393,7 +455,12 @@ def _manifest(release: Release, datasets: list[ReleasedDataset], date_created: s
     return json.dumps(
         {
             "name": release.name,
+            "version": release.version,
+            "title": release.title or release.name,
             "description": release.description,
+            "licence": release.licence,
+            "contributors": release.contributors or [],
+            "keywords": list(release.keywords or []),
             "published": date_created,
             "supersedes": release.supersedes,
             "datasets": [
@@ -412,44 +479,190 @@ def _manifest(release: Release, datasets: list[ReleasedDataset], date_created: s
     ).encode()
 
 
-def publish(principal: Principal | None, body: Any, base_url: str = "") -> dict[str, Any]:
-    """Publish a release (superusers). A failure leaves no trace but the tag itself: the name is free
-    again and no dataset keeps the release's tag."""
-    principal = require_write(principal, what="releases", lab=None, lab_scoped=False)
-    request = parse_release_request(body)
-    if request.supersedes and not _is_published(request.supersedes):
-        raise BadRequest(f"supersedes: {request.supersedes!r} is not a published release")
-    datasets, sessions = select(request.selection)
-    release = Release(
+def _new_release(request: ReleaseRequest, principal: Principal, status: str) -> Release:
+    meta = request.metadata
+    return Release(
         name=request.name,
         description=request.description,
         supersedes=request.supersedes,
         selection=request.asked,
         created_by=principal.username,
+        status=status,
+        title=meta.title or request.name,
+        contributors=[c.as_json() for c in meta.contributors],
+        licence=meta.licence,
+        keywords=list(meta.keywords),
+        nwb=meta.nwb,
     )
+
+
+def _request_of(release: Release) -> ReleaseRequest:
+    """A draft's stored request, parsed again (the same checks as when it was saved)."""
+    return parse_release_request(
+        {
+            "name": release.name,
+            "description": release.description,
+            **({"supersedes": release.supersedes} if release.supersedes else {}),
+            **(release.selection or {}),
+        }
+    )
+
+
+def _nwb_datasets(sessions: Mapping[str, Session]) -> tuple[list[Dataset], list[str]]:
+    """Each session's NWB export stored in the central store, and the sessions that have none yet."""
+    stored = _in_store(sessions)
+    found, missing = [], []
+    for eid in sessions:
+        files = [
+            d
+            for d in Dataset.by_session.query(eid)
+            if d.collection == "nwb" and d.default_dataset and d.id in stored
+        ]
+        found += files
+        if not files:
+            missing.append(eid)
+    return found, missing
+
+
+def _with_nwb(release: Release, datasets: list[Dataset], sessions: dict[str, Session]) -> list[Dataset]:
+    """The selection and, for a release that asks, its sessions' NWB files: a session without one gets its
+    export started, and the release waits for it (refused until then)."""
+    if not release.nwb:
+        return datasets
+    exports, missing = _nwb_datasets(sessions)
+    if missing:
+        from chalicelib.sharing.export import request_export
+
+        for eid in missing:
+            request_export(sessions[eid])
+        raise BadRequest(
+            f"nwb: {len(missing)} sessions have no NWB export yet; their ExportNWB tasks are started: "
+            f"publish again when they are Complete ({', '.join(missing[:10])})",
+            extra={"nwb_missing": missing},
+        )
+    known = {d.id for d in datasets}
+    return datasets + [d for d in exports if d.id not in known]
+
+
+def publish(principal: Principal | None, body: Any, base_url: str = "") -> dict[str, Any]:
+    """Publish a release (superusers), or keep it as a draft (``draft: true``) to check and publish later.
+    A failure leaves no trace but the tag itself: the name is free again and no dataset keeps the
+    release's tag."""
+    principal = require_write(principal, what="releases", lab=None, lab_scoped=False)
+    request = parse_release_request(body)
+    if request.supersedes and not _is_published(request.supersedes):
+        raise BadRequest(f"supersedes: {request.supersedes!r} is not a published release")
+    datasets, sessions = select(request.selection)
+    if request.draft:
+        return save_draft(principal, request, datasets, sessions, base_url)
+    release = _new_release(request, principal, PUBLISHING)
+    datasets = _with_nwb(release, datasets, sessions)
     _claim(release)
+    return _publish(release, datasets, sessions, request.force, base_url, draft=False)
+
+
+def _publish(
+    release: Release,
+    datasets: list[Dataset],
+    sessions: Mapping[str, Session],
+    force: bool,
+    base_url: str,
+    *,
+    draft: bool,
+) -> dict[str, Any]:
+    """Freeze and record a claimed release, then mint its DOI (after the release is committed)."""
     tagged: list[str] = []
     try:
-        files = freeze(datasets, sessions)
+        files = freeze(datasets, sessions, force)
         _ensure_tag(release.name)
         for file in files:
             if _protect(file, release.name):
                 tagged.append(file.dataset.id)
-        _record(release, files)
+        _record(release, files, base_url)
     except Exception:
-        _withdraw(release, tagged)
+        _withdraw(release, tagged, back_to_draft=draft)
         raise
-    logger.info("release published", release=release.name, datasets=len(files))
-    return release_json(release, None, base_url)
+    logger.info("release published", release=release.name, datasets=len(files), version=release.version)
+    doi_error = _mint(release, base_url)
+    answer = release_json(Release.get(release.name), None, base_url)
+    if doi_error:
+        answer["doi_error"] = doi_error
+    return answer
 
 
-def _record(release: Release, files: list[FrozenFile]) -> None:
+def _claim_version(release: Release, moment: datetime.datetime) -> str:
+    """``0.YYMMDD.HHMM``, a guard item making it the release's alone (a minute later when taken)."""
+    taken: set[str] = set()
+    while True:
+        version = citation.version_id(moment, taken)
+        try:
+            UniqueKey(key=guard("release-version", version), owner=release.name).save(
+                condition=UniqueKey.key.does_not_exist()
+            )
+            return version
+        except PutError as error:
+            if not _conditional(error):
+                raise
+            taken.add(version)
+
+
+def landing_page(name: str, base_url: str) -> str:
+    return f"{base_url}/ui/releases/{name}"
+
+
+def release_document(release: Release, base_url: str) -> dict[str, Any]:
+    """The release as the citation, JSON-LD and DataCite builders read it."""
+    superseded = _get_release(release.supersedes) if release.supersedes else None
+    return {
+        "name": release.name,
+        "title": release.title or release.name,
+        "description": release.description,
+        "version": release.version,
+        "licence": release.licence or citation.DEFAULT_LICENCE,
+        "keywords": list(release.keywords or []),
+        "contributors": release.contributors or [],
+        "published": release.published_datetime or "",
+        "total_bytes": int(release.total_bytes),
+        "dataset_count": int(release.dataset_count),
+        "doi": release.doi,
+        "citation": release.citation or citation_of(release, base_url),
+        "supersedes_doi": superseded.doi if superseded is not None else None,
+    }
+
+
+def citation_of(release: Release, base_url: str) -> str:
+    year = (release.published_datetime or datetime.datetime.now(datetime.UTC).isoformat())[:4]
+    return citation.citation(
+        citation.contributors_of(release.contributors),
+        year,
+        release.title or release.name,
+        release.version,
+        release.doi,
+        landing_page(release.name, base_url),
+    )
+
+
+def json_ld(release: Release, base_url: str) -> dict[str, Any]:
+    return citation.json_ld(
+        release_document(release, base_url),
+        landing_page(release.name, base_url),
+        f"{base_url}/public/releases/{release.name}/cache",
+    )
+
+
+def _write_json_ld(release: Release, base_url: str) -> None:
+    cache.put(json_ld_key(release.name), json.dumps(json_ld(release, base_url), indent=1).encode(), JSON_LD)
+
+
+def _record(release: Release, files: list[FrozenFile], base_url: str = "") -> None:
     """The cache tables and the manifest in the bucket, the contents in their tables, then the release
-    itself marked published (its cache's date_created is its publication date)."""
+    itself marked published (its cache's date_created is its publication date), its citation and its
+    JSON-LD document beside the manifest."""
     sessions, datasets = _contents(release, files)
     info = cache.new_info(
         tags=[release.name], release=release.name, sessions=len(sessions), datasets=len(datasets)
     )
+    release.version = _claim_version(release, datetime.datetime.fromisoformat(info["date_created"]))
     cache.put(cache_key(release.name), cache.cache_zip(_tables(sessions, datasets), info), "application/zip")
     manifest = _manifest(release, datasets, info["date_created"])
     cache.put(manifest_key(release.name), manifest, "application/json")
@@ -457,20 +670,45 @@ def _record(release: Release, files: list[FrozenFile]) -> None:
         with model.batch_write() as batch:
             for item in items:
                 batch.save(item)
+    release.published_datetime = info["date_created"]
+    release.citation = citation_of(release, base_url)
     release.update(
         actions=[
             Release.status.set(PUBLISHED),
             Release.published_datetime.set(info["date_created"]),
+            Release.version.set(release.version),
+            Release.citation.set(release.citation),
             Release.session_count.set(len(sessions)),
+            Release.subject_count.set(len({(s.lab, s.subject) for s in sessions})),
             Release.dataset_count.set(len(datasets)),
             Release.total_bytes.set(sum(int(d.file_size) for d in datasets)),
         ],
         condition=Release.status == PUBLISHING,
     )
+    _write_json_ld(release, base_url)
 
 
-def _withdraw(release: Release, tagged: list[str]) -> None:
-    """Undo a publication that failed half way: the tags it added, what it recorded, its claim."""
+def _mint(release: Release, base_url: str) -> str | None:
+    """The release's DOI from DataCite when the stage has an account; the error when DataCite refused
+    (the release stays published, without a DOI)."""
+    if not datacite.configured():
+        return None
+    try:
+        doi = datacite.mint(release_document(release, base_url), landing_page(release.name, base_url))
+    except datacite.DataCiteError as error:
+        logger.error("DOI not minted", release=release.name, error=str(error))
+        return str(error)
+    release.doi = doi
+    release.citation = citation_of(release, base_url)
+    release.update(actions=[Release.doi.set(doi), Release.citation.set(release.citation)])
+    _write_json_ld(release, base_url)
+    logger.info("DOI minted", release=release.name, doi=doi)
+    return None
+
+
+def _withdraw(release: Release, tagged: list[str], *, back_to_draft: bool = False) -> None:
+    """Undo a publication that failed half way: the tags it added, what it recorded, its claim (a draft
+    goes back to being a draft)."""
     try:
         for dataset_id in tagged:
             _unprotect(dataset_id, release.name)
@@ -478,9 +716,106 @@ def _withdraw(release: Release, tagged: list[str]) -> None:
             with model.batch_write() as batch:
                 for item in model.query(release.name):
                     batch.delete(item)
-        release.delete()
+        if back_to_draft:
+            release.update(actions=[Release.status.set(DRAFT)])
+        else:
+            release.delete()
     except Exception:
         logger.exception("a failed release could not be withdrawn entirely", release=release.name)
+
+
+# --- Drafts ---------------------------------------------------------------------------------------------
+
+
+def save_draft(
+    principal: Principal,
+    request: ReleaseRequest,
+    datasets: list[Dataset],
+    sessions: dict[str, Session],
+    base_url: str,
+) -> dict[str, Any]:
+    """Keep the release as a draft (its name taken); a release that asks for NWB starts its exports."""
+    release = _new_release(request, principal, DRAFT)
+    _claim(release)
+    if release.nwb:
+        from chalicelib.sharing.export import request_export
+
+        for session in sessions.values():
+            request_export(session)
+    return draft_json(release, datasets, sessions, base_url)
+
+
+def _get_release(name: str) -> Release | None:
+    try:
+        return Release.get(name)
+    except Release.DoesNotExist:
+        return None
+
+
+def _draft(principal: Principal | None, name: str) -> Release:
+    require_write(principal, what="releases", lab=None, lab_scoped=False)
+    release = _get_release(name)
+    if release is None or release.status != DRAFT:
+        raise NotFound(f"release {name} is not a draft")
+    return release
+
+
+def draft_json(
+    release: Release, datasets: list[Dataset], sessions: Mapping[str, Session], base_url: str
+) -> dict[str, Any]:
+    """The draft as it would be published: its counts, citation, and every dataset that would stop it."""
+    missing: list[str] = []
+    if release.nwb:
+        exports, missing = _nwb_datasets(sessions)
+        known = {d.id for d in datasets}
+        datasets = datasets + [d for d in exports if d.id not in known]
+    checked = check(datasets, sessions)
+    failing = [c.as_json() for c in checked if c.problems]
+    preview = Release(
+        **{k: getattr(release, k) for k in ("name", "title", "contributors", "licence", "description")},
+        version="(given at publication)",
+    )
+    return {
+        **release_json(release, None, base_url),
+        "status": DRAFT,
+        "subject_count": len({(s.lab, s.subject) for s in sessions.values()}),
+        "session_count": len(sessions),
+        "dataset_count": len(datasets),
+        "total_bytes": sum(int(d.file_size or 0) for d in datasets),
+        "citation": citation_of(preview, base_url),
+        "check": {
+            "publishable": not failing and not missing,
+            "datasets": failing,
+            "nwb_missing": missing,
+            "critical_qc": [c.dataset.id for c in checked if c.critical],
+        },
+    }
+
+
+def draft_preview(principal: Principal | None, name: str, base_url: str) -> dict[str, Any]:
+    """``GET /releases/<name>/draft`` (superusers): the draft checked against the store now."""
+    release = _draft(principal, name)
+    datasets, sessions = select(_request_of(release).selection)
+    return draft_json(release, datasets, sessions, base_url)
+
+
+def publish_draft(principal: Principal | None, name: str, body: Any, base_url: str) -> dict[str, Any]:
+    """``POST /releases/<name>/publish`` (superusers), ``{"force": true}`` to release CRITICAL datasets."""
+    release = _draft(principal, name)
+    if not isinstance(body, dict) or set(body) - {"force"} or not isinstance(body.get("force", False), bool):
+        raise BadRequest('the body is {} or {"force": true}')
+    request = _request_of(release)
+    if request.supersedes and not _is_published(request.supersedes):
+        raise BadRequest(f"supersedes: {request.supersedes!r} is not a published release")
+    datasets, sessions = select(request.selection)
+    datasets = _with_nwb(release, datasets, sessions)
+    try:
+        release.update(actions=[Release.status.set(PUBLISHING)], condition=Release.status == DRAFT)
+    except UpdateError as error:
+        if _conditional(error):
+            raise Conflict(f"release {name!r} is being published already") from None
+        raise
+    return _publish(release, datasets, sessions, body.get("force", False), base_url, draft=True)
 
 
 # --- Reading releases (anyone) --------------------------------------------------------------------------
@@ -527,10 +862,20 @@ def release_json(release: Release, superseded_by: str | None, base_url: str) -> 
     root = f"{base_url}/public/releases/{release.name}"
     return {
         "name": release.name,
+        "status": release.status,
+        "version": release.version,
+        "title": release.title or release.name,
         "description": release.description,
+        "contributors": release.contributors or [],
+        "licence": release.licence or citation.DEFAULT_LICENCE,
+        "keywords": list(release.keywords or []),
+        "doi": release.doi,
+        "citation": release.citation,
+        "nwb": bool(release.nwb),
         "published": release.published_datetime,
         "supersedes": release.supersedes,
         "superseded_by": superseded_by,
+        "subject_count": int(release.subject_count or 0),
         "session_count": int(release.session_count),
         "dataset_count": int(release.dataset_count),
         "total_bytes": int(release.total_bytes),
@@ -538,6 +883,8 @@ def release_json(release: Release, superseded_by: str | None, base_url: str) -> 
         "sessions": f"{root}/sessions",
         "datasets": f"{root}/datasets",
         "cache": f"{root}/cache",
+        "json_ld": f"{root}/jsonld",
+        "page": landing_page(release.name, base_url),
         "data_url": f"{base_url}/public",  # ONE's HTTP_DATA_SERVER for the release's files
     }
 

@@ -1,4 +1,6 @@
-"""Public data releases: publishing one (``POST /releases``, superusers) and everything the public reaches
+"""Public data releases: publishing one (``POST /releases``, superusers; ``draft: true`` keeps it as a draft
+to check with ``GET /releases/<name>/draft`` and publish with ``POST /releases/<name>/publish``) and
+everything the public reaches
 without an account, under ``/public``: the releases, their sessions, datasets and ONE cache tables, and
 their files at ``/public/<lab>/Subjects/...`` (302 to a presigned GET; anything not released is a 404).
 
@@ -8,6 +10,8 @@ data. API Gateway has no greedy path parameter, so files get one route per folde
 """
 
 from __future__ import annotations
+
+import json
 
 from chalice import Blueprint, Response
 
@@ -29,6 +33,24 @@ _RELEASE = {
         "name": {"type": "string", "pattern": r"^[A-Za-z0-9][\w.-]{0,99}$"},
         "description": {"type": "string"},
         "supersedes": {"type": "string", "description": "the published release this one replaces"},
+        "title": {"type": "string"},
+        "contributors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "description": "'Last, First' for a person"},
+                    "orcid": {"type": "string"},
+                    "affiliation": {"type": "string"},
+                    "organisation": {"type": "boolean"},
+                },
+            },
+        },
+        "licence": {"type": "string", "enum": ["CC-BY-4.0", "CC0-1.0"], "default": "CC-BY-4.0"},
+        "keywords": _TEXTS,
+        "nwb": {"type": "boolean", "description": "export each session to NWB and release the files too"},
+        "draft": {"type": "boolean", "description": "keep it as a draft to check and publish later"},
+        "force": {"type": "boolean", "description": "release datasets whose QC is CRITICAL"},
         "datasets": {**_TEXTS, "description": "dataset ids (or give query)"},
         "query": {
             "type": "object",
@@ -61,6 +83,42 @@ def create_release() -> Response:
     request = bp.current_request
     ctx = context(request)
     return json_response(releases.publish(ctx.principal, body(request), ctx.base_url), status=201)
+
+
+@route(bp, "/releases/{name}/draft", methods=["GET"])
+def show_draft(name: str) -> dict:
+    """A draft release as it would be published (superusers): counts, citation, and each dataset that
+    would stop it (missing or changed file, non-ALF name, CRITICAL QC), and sessions awaiting NWB."""
+    ctx = context(bp.current_request)
+    return releases.draft_preview(ctx.principal, name, ctx.base_url)
+
+
+@route(
+    bp,
+    "/releases/{name}/publish",
+    methods=["POST"],
+    content_types=["application/json"],
+    openapi={
+        "body": {"type": "object", "properties": {"force": {"type": "boolean"}}},
+        "body_name": "publish",
+    },
+)
+def publish_draft(name: str) -> Response:
+    """Publish a draft (superusers): refused with the list of failing datasets unless all pass."""
+    request = bp.current_request
+    ctx = context(request)
+    return json_response(releases.publish_draft(ctx.principal, name, body(request), ctx.base_url), status=201)
+
+
+@route(bp, "/public/releases/{name}/jsonld", methods=["GET"])
+def release_json_ld(name: str) -> Response:
+    """The release as a schema.org ``Dataset`` (JSON-LD), as its landing page embeds it."""
+    request = bp.current_request
+    return Response(
+        body=json.dumps(releases.json_ld(releases.published(name), base_url(request))),
+        status_code=200,
+        headers={"Content-Type": "application/ld+json"},
+    )
 
 
 @route(bp, "/public/releases", methods=["GET"], openapi={"query": PAGING})

@@ -2,17 +2,25 @@
 
 A release is written twice: claimed (``publishing``) before anything else, so two publications of one name
 cannot both proceed, and ``published`` once its datasets are protected and its files frozen. Nothing
-changes it afterwards; a later release may name it in ``supersedes``.
+changes it afterwards (but the DOI minted for it right after); a later release may name it in
+``supersedes``. A ``draft`` holds what a release will be (its selection and metadata) until it is
+published, and is visible to superusers only.
 """
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.models.base import BaseModel, TableMeta, new_id, now
 
-PUBLISHING, PUBLISHED = "publishing", "published"
+DRAFT, PUBLISHING, PUBLISHED = "draft", "publishing", "published"
 
 
 class Release(BaseModel):
@@ -31,6 +39,16 @@ class Release(BaseModel):
     session_count = NumberAttribute(default=0)
     dataset_count = NumberAttribute(default=0)
     total_bytes = NumberAttribute(default=0)
+    # what makes it citable (chalicelib/sharing/citation.py)
+    version = UnicodeAttribute(null=True)  # 0.YYMMDD.HHMM, given at publication
+    title = UnicodeAttribute(default="")
+    contributors = JSONAttribute(null=True)  # [{name, orcid, affiliation, organisation}]
+    licence = UnicodeAttribute(default="CC-BY-4.0")
+    keywords = ListAttribute(of=UnicodeAttribute, default=list)
+    doi = UnicodeAttribute(null=True)
+    citation = UnicodeAttribute(null=True)
+    nwb = BooleanAttribute(default=False)  # each session exported to NWB and released with its data
+    subject_count = NumberAttribute(default=0)
 
 
 class ReleasedSession(BaseModel):
