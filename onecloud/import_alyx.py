@@ -114,9 +114,12 @@ def send(api: Api, translation: Translation) -> list[KindReport]:
         report = reports.setdefault(model, KindReport(model, read=translation.read[model]))
         report.skipped += [{"id": s.pk, "reason": s.reason} for s in translation.skipped.get(model, [])]
     total = sum(len(records) for records in translation.records.values())
+    foreign: set[str] = set()  # repositories here under the same name that are not the source's
     with tqdm(total=total, unit="record", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
         for _, kind in ORDER:
             records = translation.records.get(kind, [])
+            if kind == "files":
+                records = _not_in(records, foreign, reports[kind], bar)
             bar.set_description(kind)
             for start in range(0, len(records), BATCH):
                 batch = records[start : start + BATCH]
@@ -124,8 +127,26 @@ def send(api: Api, translation: Translation) -> list[KindReport]:
                 for outcome in ("created", "updated", "unchanged"):
                     reports[kind].counts[outcome] += answer.get(outcome, 0)
                 reports[kind].skipped += answer.get("skipped", [])
+                if kind == "data-repository":
+                    names = {r.get("id"): r["name"] for r in batch}
+                    foreign |= {names.get(s["id"], s["id"]) for s in answer.get("skipped", [])}
                 bar.update(len(batch))
     return [r for r in reports.values() if r.read]
+
+
+def _not_in(
+    records: list[dict[str, Any]], foreign: set[str], report: KindReport, bar: tqdm
+) -> list[dict[str, Any]]:
+    """File records of a repository that was not imported would claim files onecloud's one does not
+    hold: they are skipped with the reason."""
+    kept = [r for r in records if r["data_repository"] not in foreign]
+    report.skipped += [
+        {"id": r["id"], "reason": f"its repository {r['data_repository']} is not the source's (not imported)"}
+        for r in records
+        if r["data_repository"] in foreign
+    ]
+    bar.update(len(records) - len(kept))
+    return kept
 
 
 def summary(reports: list[KindReport], missing: list[str] = ()) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,66 @@ def test_the_alyx_dump_imports_whole_and_a_second_run_changes_nothing(api):
     changed = {r.kind: dict(r.counts) for r in second if r.counts["created"] or r.counts["updated"]}
     assert changed == {}
     assert "unchanged" in summary(second)
+
+
+def test_data_records_of_a_dump_translate_with_their_session_lab_and_file_records():
+    lab, user, subject, session = (str(uuid.uuid4()) for _ in range(4))
+    dataset, repository, kind, fmt, record = (str(uuid.uuid4()) for _ in range(5))
+    dump = [
+        {"model": "misc.lab", "pk": lab, "fields": {"name": "somelab"}},
+        {"model": "misc.labmember", "pk": user, "fields": {"username": "carla"}},
+        {"model": "subjects.subject", "pk": subject, "fields": {"nickname": "M1", "lab": lab}},
+        {
+            "model": "actions.session",
+            "pk": session,
+            "fields": {"subject": subject, "start_time": "2020-01-02"},
+        },
+        {"model": "data.dataformat", "pk": fmt, "fields": {"name": "npy", "file_extension": ".npy"}},
+        {"model": "data.datasettype", "pk": kind, "fields": {"name": "spikes.times", "filename_pattern": ""}},
+        {
+            "model": "data.datarepository",
+            "pk": repository,
+            "fields": {"name": "somelab_SR", "data_url": None},
+        },
+        {
+            "model": "data.dataset",
+            "pk": dataset,
+            "fields": {
+                "name": "spikes.times.npy",
+                "session": session,
+                "collection": "alf/probe00",
+                "dataset_type": kind,
+                "data_format": fmt,
+                "created_by": user,
+                "qc": 10,
+            },
+        },
+        {
+            "model": "data.filerecord",
+            "pk": record,
+            "fields": {
+                "dataset": dataset,
+                "data_repository": repository,
+                "exists": True,
+                "relative_path": "somelab/Subjects/M1/2020-01-02/001/alf/probe00/spikes.times.npy",
+            },
+        },
+        {"model": "data.filerecord", "pk": "x", "fields": {"dataset": "gone", "data_repository": repository}},
+    ]
+    translation = translate(dump)
+    [found] = translation.records["datasets"]
+    assert (found["id"], found["lab"], found["relative_path"], found["dataset_type"], found["qc"]) == (
+        dataset,
+        "somelab",
+        "alf/probe00/spikes.times.npy",
+        "spikes.times",
+        10,
+    )
+    [copy] = translation.records["files"]
+    assert (copy["dataset"], copy["session"], copy["data_repository"], copy["exists"]) == (
+        dataset,
+        session,
+        "somelab_SR",
+        True,
+    )
+    assert [s.reason for s in translation.skipped["data.filerecord"]] == ["dataset gone is not in the dump"]

@@ -13,7 +13,31 @@ from tests.test_alyx_import import _ThroughApp
 
 ALYX = "https://alyx.example.org"
 IDS = {
-    name: str(uuid.uuid5(uuid.NAMESPACE_URL, name)) for name in ("alice", "M1", "M2", "w1", "r1", "s1", "c1")
+    name: str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+    for name in ("alice", "M1", "M2", "w1", "r1", "s1", "c1", "d1", "repo", "type")
+}
+DATASET = {  # as Alyx's /datasets answers: the session as a URL, QC by name, file records inside
+    "url": f"{ALYX}/datasets/{IDS['d1']}",
+    "name": "mainen.thing.npy",
+    "session": f"{ALYX}/sessions/{IDS['s1']}",
+    "collection": "alf",
+    "revision": None,
+    "dataset_type": "mainen.thing",
+    "data_format": "npy",
+    "hash": "0" * 32,
+    "file_size": 1024,
+    "version": "1.0",
+    "default_dataset": True,
+    "qc": "PASS",
+    "created_by": "alice",
+    "file_records": [
+        {
+            "data_repository": "mainen_server",
+            "relative_path": "cortexlab/Subjects/M1/2024-05-02/001/alf/mainen.thing.npy",
+            "exists": True,
+            "data_url": "http://mainen.example.org/data/cortexlab/Subjects/M1/2024-05-02/001/alf/mainen.thing.npy",
+        }
+    ],
 }
 
 
@@ -90,6 +114,19 @@ def _alyx_records() -> dict[str, list[dict]]:
                 "water_type": "Water",
             }
         ],
+        "data-repository": [
+            {
+                "id": IDS["repo"],
+                "name": "mainen_server",
+                "data_url": "http://mainen.example.org/data/",
+                "globus_is_personal": True,
+                "repository_type": "Fileserver",
+            }
+        ],
+        "dataset-types": [
+            {"id": IDS["type"], "name": "mainen.thing", "description": "a lab's own", "filename_pattern": ""}
+        ],
+        "datasets": [DATASET],
         "sessions": [
             {
                 "id": IDS["s1"],
@@ -178,5 +215,10 @@ def test_a_lab_read_from_alyx_over_rest_lands_with_its_uuids_and_a_second_run_ch
     assert api.get(f"/weighings/{IDS['w1']}").json_body["weight"] == 20.5
     assert api.get(f"/sessions/{IDS['s1']}").json_body["narrative"] == "fine"
     assert "not read (the source does not serve them): /species" in summary(reports, missing)
+    dataset = api.get(f"/datasets/{IDS['d1']}").json_body
+    assert (dataset["dataset_type"], dataset["collection"], dataset["qc"]) == ("mainen.thing", "alf", "PASS")
+    [record] = api.get(f"/files?dataset={IDS['d1']}").json_body["results"]
+    assert (record["data_repository"], record["exists"]) == ("mainen_server", True)
+    assert counts["dataset-types"] == (1, {"created": 1}, 0) and counts["files"] == (1, {"created": 1}, 0)
     again, _ = import_rest(_ThroughApp(api), alyx)
     assert {r.kind: dict(r.counts) for r in again if r.counts["created"] or r.counts["updated"]} == {}

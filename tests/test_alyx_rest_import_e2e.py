@@ -63,7 +63,23 @@ def _seed(rest: As) -> None:
     restriction = {"subject": "mum", "start_time": "2024-06-01T10:00", "reference_weight": 22.5}
     rest("post", "/water-restrictions", json=restriction, status=201)
     session = {"subject": "mum", "lab": "mainenlab", "start_time": "2024-06-02T10:00:00", "number": 1}
-    rest("post", "/sessions", json={**session, "users": ["carla"], "narrative": "first day"}, status=201)
+    sid = rest(
+        "post", "/sessions", json={**session, "users": ["carla"], "narrative": "first day"}, status=201
+    )["id"]
+    server = {
+        "name": "mainen_server",
+        "data_url": "http://mainen.example.org/data/",
+        "globus_is_personal": True,
+    }
+    rest("post", "/data-repository", json=server, status=201)
+    dataset = {"name": "_ibl_trials.table.pqt", "session": sid, "collection": "alf"}
+    dataset_id = rest("post", "/datasets", json=dataset, status=201)["id"]
+    rest(
+        "post",
+        "/files",
+        json={"dataset": dataset_id, "data_repository": "mainen_server", "exists": True},
+        status=201,
+    )
     rest(
         "post",
         "/culls",
@@ -105,6 +121,11 @@ def test_a_lab_moves_from_a_running_alyx_over_rest_with_its_uuids(source, target
     [session] = onecloud("get", "/sessions?subject=mum")["results"]
     assert session["id"] == alyx("get", "/sessions?subject=mum")["results"][0]["id"]
     assert onecloud("get", f"/sessions/{session['id']}")["narrative"] == "first day"
+    [dataset] = alyx("get", f"/datasets?session={session['id']}")["results"]
+    assert onecloud("get", f"/datasets/{dataset['id']}")["dataset_type"] == dataset["dataset_type"]
+    # the lab server's copy comes along; a copy in the source's own store "s3" is not the target's "s3"
+    copies = onecloud("get", f"/files?dataset={dataset['id']}")["results"]
+    assert [(c["data_repository"], c["exists"]) for c in copies] == [("mainen_server", True)]
 
     second = _import(source, target).stdout
     for line in second.splitlines()[1:]:

@@ -35,6 +35,10 @@ ENDPOINTS: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
     ("misc.cagetype", ("cage-types",), "name"),
     ("misc.food", ("foods",), "name"),
     ("misc.enrichment", ("enrichments",), "name"),
+    ("data.dataformat", ("data-formats",), "name"),
+    ("data.datasettype", ("dataset-types",), "name"),
+    ("data.datarepository", ("data-repository",), "name"),
+    ("data.revision", ("revisions",), "name"),
     ("subjects.line", ("lines",), "name"),
     ("subjects.breedingpair", ("breeding-pairs",), "name"),
     ("subjects.litter", ("litters",), "name"),
@@ -48,6 +52,7 @@ ENDPOINTS: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
     ("actions.waterrestriction", ("water-restrictions", "water-restriction"), None),
     ("actions.surgery", ("surgeries",), None),
     ("actions.session", ("sessions",), None),
+    ("data.dataset", ("datasets",), None),  # file records come inside each dataset
     ("actions.cull", ("culls",), None),
 )
 SUBJECT = "subjects.subject"
@@ -108,6 +113,14 @@ REFERENCES: dict[str, dict[str, str]] = {
         "projects": "subjects.project",
         "procedures": "actions.proceduretype",
         "location": "misc.lablocation",
+    },
+    "data.datasettype": {"created_by": "misc.labmember"},
+    "data.datarepository": {"repository_type": "data.datarepositorytype"},
+    "data.dataset": {
+        "revision": "data.revision",
+        "dataset_type": "data.datasettype",
+        "data_format": "data.dataformat",
+        "created_by": "misc.labmember",
     },
     "actions.cull": {
         "subject": SUBJECT,
@@ -182,6 +195,33 @@ class _Keys:
         return key
 
 
+def _uuid_in(value: Any) -> str | None:
+    found = UUID.search(str(value or "").rstrip("/"))
+    return found.group(0) if found else None
+
+
+def _file_records(dataset: dict[str, Any], keys: _Keys) -> list[dict[str, Any]]:
+    """Alyx serves a dataset's file records inside it (``file_records``): the dump's data.filerecord."""
+    out = []
+    for record in dataset.get("file_records") or []:
+        repository = record.get("data_repository")
+        fields = {
+            "dataset": dataset["_key"],
+            "data_repository": keys.named("data.datarepository", repository, None),
+            "relative_path": record.get("relative_path"),
+            "exists": record.get("exists"),
+        }
+        identity = {"data_repository": repository, "relative_path": record.get("relative_path")}
+        out.append(
+            {
+                "model": "data.filerecord",
+                "pk": record_id("data.filerecord", {**identity, **record}),
+                "fields": fields,
+            }
+        )
+    return out
+
+
 def to_dump(
     served: dict[str, list[dict[str, Any]]],
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]]:
@@ -201,7 +241,10 @@ def to_dump(
                     if isinstance(value, list)
                     else keys.named(target, value, lab)
                 )
-            if model == "actions.session" and isinstance(fields.get("qc"), str):  # the API names it
-                fields["qc"] = QC.get(fields["qc"].upper(), fields["qc"])
+            if model in ("actions.session", "data.dataset") and isinstance(fields.get("qc"), str):
+                fields["qc"] = QC.get(fields["qc"].upper(), fields["qc"])  # the API names it
+            if model == "data.dataset":
+                fields["session"] = _uuid_in(fields.get("session"))  # a URL in Alyx's answers
+                dump += _file_records(record, keys)
             dump.append({"model": model, "pk": record["_key"], "fields": fields})
     return dump, {model: dict(names) for model, names in keys.unserved.items()}

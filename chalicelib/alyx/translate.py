@@ -36,6 +36,10 @@ ORDER: tuple[tuple[str, str], ...] = (
     ("misc.cagetype", "cage-types"),
     ("misc.food", "foods"),
     ("misc.enrichment", "enrichments"),
+    ("data.dataformat", "data-formats"),
+    ("data.datasettype", "dataset-types"),
+    ("data.datarepository", "data-repository"),
+    ("data.revision", "revisions"),
     ("subjects.line", "lines"),
     ("subjects.breedingpair", "breeding-pairs"),
     ("subjects.litter", "litters"),
@@ -49,6 +53,8 @@ ORDER: tuple[tuple[str, str], ...] = (
     ("actions.waterrestriction", "water-restrictions"),
     ("actions.surgery", "surgeries"),
     ("actions.session", "sessions"),
+    ("data.dataset", "datasets"),
+    ("data.filerecord", "files"),
     ("actions.cull", "culls"),
     ("misc.note", "notes"),
 )
@@ -75,6 +81,11 @@ NAME_FIELD = {
     "subjects.breedingpair": "name",
     "subjects.litter": "name",
     "subjects.subject": "nickname",
+    "data.dataformat": "name",
+    "data.datasettype": "name",
+    "data.datarepository": "name",
+    "data.datarepositorytype": "name",
+    "data.revision": "name",
 }
 
 
@@ -125,6 +136,8 @@ class _Names:
             self.names[model].update(names)
         self.subjects: dict[str, dict[str, Any]] = {}
         self.lines: dict[str, dict[str, Any]] = {}
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.datasets: dict[str, dict[str, Any]] = {}
         self.only_lab: str | None = None
         for record in records:
             model, fields = record["model"], record["fields"]
@@ -134,6 +147,10 @@ class _Names:
                 self.subjects[str(record["pk"])] = fields
             if model == "subjects.line":
                 self.lines[str(record["pk"])] = fields
+            if model == "actions.session":
+                self.sessions[str(record["pk"])] = fields
+            if model == "data.dataset":
+                self.datasets[str(record["pk"])] = fields
         labs = list(self.names["misc.lab"].values())
         self.only_lab = labs[0] if len(labs) == 1 else None
 
@@ -161,6 +178,12 @@ class _Names:
         if fields is None:
             raise _Unexpressible(f"subject {pk} is not in the dump")
         return {"subject": fields["nickname"], "subject_id": str(pk), "lab": self.lab(fields.get("lab"))}
+
+    def session_lab(self, pk: Any) -> str:
+        session = self.sessions.get(str(pk))
+        if session is None or not session.get("subject"):
+            raise _Unexpressible(f"session {pk} is not in the dump")
+        return self.subject(session["subject"])["lab"]
 
     def line_lab(self, pk: Any) -> str:
         line = self.lines.get(str(pk)) if pk else None
@@ -483,6 +506,103 @@ def _note(f: dict[str, Any], pk: str, n: _Names) -> dict[str, Any]:
     raise _Unexpressible("notes refer to records through Django content types, which a dump does not name")
 
 
+def _data_format(f: dict[str, Any], pk: str, n: _Names) -> dict[str, Any]:
+    return {
+        "name": f["name"],
+        "id": pk,
+        "file_extension": f.get("file_extension") or "",
+        "description": f.get("description") or "",
+        "matlab_loader_function": f.get("matlab_loader_function") or "",
+        "python_loader_function": f.get("python_loader_function") or "",
+    }
+
+
+def _dataset_type(f: dict[str, Any], pk: str, n: _Names) -> dict[str, Any]:
+    return {
+        "name": f["name"],
+        "id": pk,
+        "description": f.get("description") or "",
+        "filename_pattern": (f.get("filename_pattern") or "").lower(),
+        "created_by": n.name("misc.labmember", f.get("created_by"), "created by"),
+    }
+
+
+def _repository(f: dict[str, Any], pk: str, n: _Names) -> dict[str, Any]:
+    kind = f.get("repository_type")
+    return {
+        "name": f["name"],
+        "id": pk,
+        "repository_type": (n.names["data.datarepositorytype"].get(str(kind)) or "Fileserver")
+        if kind
+        else "Fileserver",
+        "data_url": f.get("data_url") or None,
+        "globus_is_personal": bool(f.get("globus_is_personal")),
+        "json": f.get("json"),
+        "hostname": f.get("hostname") or "",
+        "globus_path": f.get("globus_path") or "",
+        "globus_endpoint_id": str(f["globus_endpoint_id"]) if f.get("globus_endpoint_id") else None,
+        "timezone": f.get("timezone") or "",
+    }
+
+
+def _revision(f: dict[str, Any], pk: str, n: _Names) -> dict[str, Any]:
+    out = {"name": f["name"], "id": pk, "description": f.get("description") or ""}
+    if f.get("created_datetime"):
+        out["created_datetime"] = _moment(f["created_datetime"])
+    return out
+
+
+def _dataset(f: dict[str, Any], pk: str, n: _Names) -> dict[str, Any]:
+    from chalicelib import alf
+
+    revision = n.name("data.revision", f.get("revision"), "revision") or ""
+    try:
+        path = alf.DatasetPath(
+            alf.parse_filename(f["name"]).without_uuid(), f.get("collection") or "", revision
+        )
+    except Exception as error:  # noqa: BLE001 - any ALF rule the name breaks is the reason it is skipped
+        raise _Unexpressible(f"not an ALF dataset name: {getattr(error, 'detail', error)}") from None
+    out = {
+        "id": pk,
+        "session": str(f["session"]),
+        "lab": n.session_lab(f["session"]),
+        "relative_path": str(path),
+        "name": str(path.filename),
+        "collection": path.collection,
+        "revision": path.revision,
+        "dataset_type": n.name("data.datasettype", f.get("dataset_type"), "dataset type", required=True),
+        "data_format": n.name("data.dataformat", f.get("data_format"), "data format") or "unknown",
+        "hash": f.get("hash") or None,
+        "file_size": f.get("file_size"),
+        "version": f.get("version") or None,
+        "default_dataset": bool(f.get("default_dataset", True)),
+        "qc": int(f.get("qc") or 0),
+        "created_by": n.name("misc.labmember", f.get("created_by"), "created by"),
+        "json": f.get("json"),
+    }
+    if f.get("created_datetime"):
+        out["created_datetime"] = _moment(f["created_datetime"])
+    return out
+
+
+def _file_record(f: dict[str, Any], pk: str, n: _Names) -> dict[str, Any]:
+    dataset = n.datasets.get(str(f.get("dataset")))
+    if dataset is None:
+        raise _Unexpressible(f"dataset {f.get('dataset')} is not in the dump")
+    return {
+        "id": pk,
+        "dataset": str(f["dataset"]),
+        "session": str(dataset["session"]),
+        "lab": n.session_lab(dataset["session"]),
+        "data_repository": n.name(
+            "data.datarepository", f.get("data_repository"), "repository", required=True
+        ),
+        "relative_path": f.get("relative_path") or _raise("no relative path"),
+        "exists": bool(f.get("exists")),
+        "json": f.get("json"),
+    }
+
+
 def _raise(reason: str) -> Any:
     raise _Unexpressible(reason)
 
@@ -519,6 +639,12 @@ TRANSLATORS: dict[str, Callable[[dict[str, Any], str, _Names], dict[str, Any]]] 
     "actions.session": _session,
     "actions.cull": _cull,
     "misc.note": _note,
+    "data.dataformat": _data_format,
+    "data.datasettype": _dataset_type,
+    "data.datarepository": _repository,
+    "data.revision": _revision,
+    "data.dataset": _dataset,
+    "data.filerecord": _file_record,
 }
 
 

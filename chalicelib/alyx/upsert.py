@@ -23,7 +23,12 @@ from chalicelib.models import (
     Cull,
     CullMethod,
     CullReason,
+    DataFormat,
+    DataRepository,
+    Dataset,
+    DatasetType,
     Enrichment,
+    FileRecord,
     Food,
     GenotypeTest,
     HistoryEntry,
@@ -32,6 +37,7 @@ from chalicelib.models import (
     Litter,
     ProcedureType,
     Project,
+    Revision,
     Sequence,
     Session,
     Source,
@@ -66,6 +72,10 @@ MODELS: dict[str, type[Model]] = {
     "cage-types": CageType,
     "foods": Food,
     "enrichments": Enrichment,
+    "data-formats": DataFormat,
+    "dataset-types": DatasetType,
+    "data-repository": DataRepository,
+    "revisions": Revision,
     "lines": Line,
     "breeding-pairs": BreedingPair,
     "litters": Litter,
@@ -79,10 +89,17 @@ MODELS: dict[str, type[Model]] = {
     "water-restrictions": WaterRestriction,
     "surgeries": Surgery,
     "sessions": Session,
+    "datasets": Dataset,
+    "files": FileRecord,
     "culls": Cull,
 }
 # Identity is the key; for records keyed by name, a different Alyx uuid is no difference worth a write.
 IGNORED = {"id"}
+# Vocabulary onecloud already knows keeps its definition (its own patterns, e.g. for plain .bin raw data):
+# an import only fills what is empty there.
+KEPT = {"dataset-types", "data-formats", "revisions"}
+# Records named alike but not the source's (another uuid) are not taken over.
+OWN = {"users": "user", "data-repository": "repository"}
 MAX_RECORDS = 200
 
 
@@ -171,11 +188,12 @@ def _write(
     if old is None:
         _save(item, record, "import", user, history.changes({}, history.snapshot(item)), create=True)
         return "created"
-    if kind == "users" and old.id != item.id:
-        raise Conflict(f"a user named {old.username} is here already (not the Alyx one); kept as it is")
+    if kind in OWN and old.id != item.id:
+        name = _key_of(model, values)
+        raise Conflict(f"a {OWN[kind]} named {name} is here already (not the Alyx one); kept as it is")
     before = history.snapshot(old)
     for name, value in values.items():
-        if name not in IGNORED or getattr(old, name, None) in (None, ""):
+        if (name not in IGNORED and kind not in KEPT) or getattr(old, name, None) in (None, ""):
             setattr(old, name, value)
     diff = history.changes(before, history.snapshot(old))
     if not diff:
