@@ -255,3 +255,40 @@ def test_the_adverse_effects_view_lists_subjects_with_effects_and_how_they_ended
     )
     page = colony.get("/ui/adverse-effects")
     assert "dad" in page and "weight loss" in page and "mum" not in page
+
+
+def test_colony_fields_edited_on_the_subject_page_and_a_stale_edit_is_refused_with_what_changed(colony, api):
+    page = colony.get("/ui/subjects/dad")
+    form = {"ear_mark": "L1", "cage": "C-1", "actual_severity": "2", "to_be_genotyped": "on"}
+    version = page.text.split('name="version" value="')[1].split('"')[0]
+    saved = colony.post(
+        "/ui/subjects/dad/colony?lab=cortexlab", {**form, "version": version}, csrf=page.csrf()
+    )
+    assert saved.status == 303, saved.plain
+    dad = api.get("/subjects/dad").json_body
+    assert (dad["ear_mark"], dad["cage"], dad["actual_severity"], dad["to_be_genotyped"]) == (
+        "L1",
+        "C-1",
+        2,
+        True,
+    )
+    assert api.patch("/subjects/dad", {"cage": "C-2"}, user="alice").status_code == 200  # someone else
+    stale = colony.post(
+        "/ui/subjects/dad/colony?lab=cortexlab", {**form, "version": version}, csrf=page.csrf()
+    )
+    assert stale.status == 409 and "changed since version" in stale and "'C-1' -> 'C-2'" in stale
+    assert api.get("/subjects/dad").json_body["cage"] == "C-2"  # nothing overwritten
+
+
+def test_a_user_chooses_which_mice_they_hear_about_on_the_notifications_page(colony, api):
+    answer = colony.post("/ui/notifications", {"scope:mouse_water": "lab", "scope:mouse_not_weighed": "none"})
+    assert answer.status == 303, answer.plain
+    rules = api.get("/notification-rules?user=alice", user="alice").json_body["results"]
+    assert sorted((r["kind"], r["scope"]) for r in rules) == [
+        ("mouse_not_weighed", "none"),
+        ("mouse_water", "lab"),
+    ]
+    colony.post("/ui/notifications", {"scope:mouse_water": "all"})  # the others back to the default
+    rules = api.get("/notification-rules?user=alice", user="alice").json_body["results"]
+    assert [(r["kind"], r["scope"]) for r in rules] == [("mouse_water", "all")]
+    assert 'href="/ui/notifications"' in colony.get("/ui").text

@@ -404,11 +404,26 @@ def adverse_effects(web: Web) -> Response:
     return render(web, "adverse_effects.html", title="Adverse effects", subjects=subjects, culled=culled)
 
 
+EDITABLE = (
+    ("ear_mark", "Ear mark", "text"),
+    ("cage", "Cage", "text"),
+    ("wean_date", "Wean date", "date"),
+    ("genotype_date", "Genotype date", "date"),
+    ("protocol_number", "Protocol number", "text"),
+    ("actual_severity", "Actual severity (1-5)", "number"),
+    ("adverse_effects", "Adverse effects", "text"),
+)
+FLAGS = (("to_be_genotyped", "To be genotyped"), ("to_be_culled", "To be culled"))
+
+
 def subject_colony(subject: Subject) -> dict[str, Any]:
-    """What the subject page shows of the colony: genotype tests, zygosities, the cull, and the
-    vocabularies its cull form offers."""
+    """What the subject page shows of the colony: genotype tests, zygosities, the cull, the vocabularies
+    its cull form offers, and the version its edit form is based on (a stale edit is refused)."""
     culls = rest.REGISTRY["culls"].model.by_subject.query(subject.id)
     return {
+        "version": rest.version_of(rest.REGISTRY["subjects"], subject.id),
+        "editable": EDITABLE,
+        "flags": FLAGS,
         "genotype_tests": sorted(GenotypeTest.by_subject.query(subject.id), key=lambda t: t.sequence),
         "zygosities": sorted(
             ((z.allele, symbol(z.zygosity)) for z in Zygosity.by_subject.query(subject.id)),
@@ -433,6 +448,20 @@ def cull_subject(web: Web, nickname: str) -> Response:
     }
     rest.create_item(rest.REGISTRY["culls"], {k: v for k, v in body.items() if v is not None}, web.ctx)
     return redirect(web, f"/subjects/{subject.nickname}", lab=subject.lab, culled=body["date"])
+
+
+@page("/subjects/{nickname}/colony", ("POST",))
+def edit_subject_colony(web: Web, nickname: str) -> Response:
+    """Change a subject's colony fields: ``PATCH /subjects/<id>`` based on the version the form was read
+    at, so a change someone made meanwhile is refused with what it was (409), not overwritten."""
+    subject = find_subject(nickname, web.query.get("lab") or None)
+    body: dict[str, Any] = {name: web.value(name) or None for name, _, _ in EDITABLE}
+    body.update({name: web.value(name) == "on" for name, _ in FLAGS})
+    body["protocol_number"] = body["protocol_number"] or "1"
+    body["ear_mark"], body["adverse_effects"] = body["ear_mark"] or "", body["adverse_effects"] or ""
+    based_on = int(web.value("version")) if web.value("version").isdigit() else None
+    rest.update_item(rest.REGISTRY["subjects"], subject.id, body, web.ctx, partial=True, based_on=based_on)
+    return redirect(web, f"/subjects/{subject.nickname}", lab=subject.lab, edited="1")
 
 
 @page("/history/{resource}/{key}")
