@@ -292,3 +292,12 @@ def test_a_user_chooses_which_mice_they_hear_about_on_the_notifications_page(col
     rules = api.get("/notification-rules?user=alice", user="alice").json_body["results"]
     assert [(r["kind"], r["scope"]) for r in rules] == [("mouse_water", "all")]
     assert 'href="/ui/notifications"' in colony.get("/ui").text
+
+
+def test_a_sessions_page_links_to_its_history(colony, api):
+    body = {"subject": "dad", "lab": "cortexlab", "start_time": "2024-06-02T10:00:00", "number": 1}
+    session = api.post("/sessions", body, user="alice").json_body["id"]
+    assert api.patch(f"/sessions/{session}", {"narrative": "licks well"}, user="alice").status_code == 200
+    assert f'href="/ui/history/sessions/{session}"' in colony.get(f"/ui/sessions/{session}").text
+    trail = colony.get(f"/ui/history/sessions/{session}")
+    assert "narrative: ∅ → licks well" in trail.plain and f'href="/ui/sessions/{session}"' in trail.text

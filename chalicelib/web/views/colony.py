@@ -471,9 +471,10 @@ def history_page(web: Web, resource: str, key: str) -> Response:
         raise NotFound(f"no records called {resource!r}")
     scope = {"lab": web.query["lab"]} if web.query.get("lab") else None
     trail = rest.item_history(rest.REGISTRY[resource], key, web.ctx, scope)
+    pages = {"subjects": "/subjects/", "sessions": "/sessions/", "litters": "/litters/"}
     back = (
-        web.url(f"/subjects/{key}", lab=web.query.get("lab"))
-        if resource == "subjects"
+        web.url(pages[resource] + key, lab=web.query.get("lab"))
+        if resource in pages
         else web.url(f"/colony/{resource}/{key}")
         if resource in KINDS
         else None
