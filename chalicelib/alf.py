@@ -169,12 +169,24 @@ def _check(pattern: re.Pattern[str], part: str, value: object, reason: str) -> s
     return value
 
 
+MAX_PATH = 1024  # S3 object keys hold at most 1024 bytes
+MAX_NAME = 255  # a file or folder name, as on every file system
+
+
 def _check_text(text: object, what: str) -> str:
     """Reject inputs that are not plain POSIX-style relative path strings, before splitting them."""
     if not isinstance(text, str):
         raise _invalid(what, text, f"must be a string, not {type(text).__name__}")
     if not text:
         raise _invalid(what, text, "must not be empty")
+    if len(text) > MAX_PATH:
+        raise ALFError(f"ALF {what} is invalid: {len(text)} characters, at most {MAX_PATH}", part=what)
+    long = next((name for name in text.split("/") if len(name) > MAX_NAME), None)
+    if long is not None:
+        raise ALFError(
+            f"ALF {what} is invalid: a name of {len(long)} characters ({long[:20]}...), at most {MAX_NAME}",
+            part=what,
+        )
     if "\\" in text:
         raise _invalid(what, text, "backslashes are not accepted; separate folders with '/'")
     if text.startswith("/"):

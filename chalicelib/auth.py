@@ -11,11 +11,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from chalicelib.accounts import verify_password
+from chalicelib.accounts import USERNAME, verify_password
 from chalicelib.errors import BadRequest, NotAuthenticated, PermissionDenied
 from chalicelib.models import AuthToken, LabMembership, User
 
-INVALID_TOKEN = "Invalid token."  # the exact text the ONE client re-logs in on
+INVALID_TOKEN = "Invalid token."
+MAX_PASSWORD = (
+    1024  # scrypt of a longer one would only cost time  # the exact text the ONE client re-logs in on
+)
 
 
 class InvalidToken(PermissionDenied):
@@ -44,6 +47,8 @@ def check_credentials(username: str, password: str) -> User:
     """The active user with this password; any failure is the same 400 (the API and the web log-in)."""
     if not username or not password:
         raise BadRequest("username and password are required")
+    if not USERNAME.match(username) or len(password) > MAX_PASSWORD:
+        raise BadRequest("Unable to log in with provided credentials.")
     try:
         user = User.get(username)
     except User.DoesNotExist:
@@ -58,6 +63,14 @@ def issue_token(username: str) -> str:
     token = secrets.token_hex(20)
     AuthToken(token_hash=_digest(token), username=username).save()
     return token
+
+
+def revoke_tokens(username: str) -> int:
+    """Delete every token of ``username`` (the account is deleted or deactivated); how many there were."""
+    tokens = list(AuthToken.by_username.query(username))
+    for token in tokens:
+        token.delete()
+    return len(tokens)
 
 
 def current_labs(username: str, today: datetime.date | None = None) -> frozenset[str]:
@@ -104,6 +117,8 @@ def _basic(encoded: str) -> Principal:
         username, _, secret = base64.b64decode(encoded).decode().partition(":")
     except (ValueError, UnicodeDecodeError):
         raise NotAuthenticated("malformed Basic credentials") from None
+    if not USERNAME.match(username) or len(secret) > MAX_PASSWORD:
+        raise NotAuthenticated("Invalid username/password.")
     try:
         user = User.get(username)
     except User.DoesNotExist:

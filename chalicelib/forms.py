@@ -8,6 +8,8 @@ from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qs
 
+from chalicelib.errors import BadRequest
+
 
 @dataclass(frozen=True)
 class Upload:
@@ -19,10 +21,14 @@ class Upload:
 
 
 def parse_form(raw: bytes, content_type: str) -> dict[str, list[Any]]:
-    """Field -> its values (text, or ``Upload`` for a file; an empty file input is left out)."""
-    if content_type.startswith("multipart/form-data"):
-        return _multipart(raw, content_type)
-    return {k: list(v) for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
+    """Field -> its values (text, or ``Upload`` for a file; an empty file input is left out). A form
+    whose text is not UTF-8 is a 400."""
+    try:
+        if content_type.startswith("multipart/form-data"):
+            return _multipart(raw, content_type)
+        return {k: list(v) for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
+    except UnicodeDecodeError:
+        raise BadRequest("the request body is not UTF-8 text") from None
 
 
 def _multipart(raw: bytes, content_type: str) -> dict[str, list[Any]]:

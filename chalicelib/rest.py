@@ -19,12 +19,13 @@ from pynamodb.models import Model
 from chalicelib import history
 from chalicelib.auth import Principal
 from chalicelib.errors import Ambiguous, BadRequest, NotFound, PermissionDenied
-from chalicelib.fields import Field, parse_payload
+from chalicelib.fields import NAME_LENGTH, Field, parse_payload
 from chalicelib.lookups import Lookup, json_lookups, parse_django, split_top_level
 from chalicelib.models.unique import StaleWrite, delete_unique, save_unique
 from chalicelib.permissions import require_read, require_write
 
 DEFAULT_LIMIT, MAX_LIMIT = 250, 1000
+MAX_KEY = NAME_LENGTH  # a key or filter value longer than any stored one names nothing (DynamoDB refuses it)
 PAGING = ("limit", "offset", "django")
 NOT_FILTERS = ("password",)  # write-only fields: never a filter, or a query could probe a secret
 DENORMALIZED = {"session__lab": "lab", "subject__lab": "lab", "dataset__session": "session"}
@@ -82,12 +83,15 @@ class Resource:
     lab_of: Callable[[Model], str | None] = field(default=lambda item: getattr(item, "lab", None))
     owner_of: Callable[[Model], str | None] | None = None  # a user's own records (notification rules)
     get: Callable[[str, Mapping[str, str]], Model] | None = None
+    place: Callable[[Model], None] | None = None
     after_save: Callable[[Model, dict[str, Any], Context], None] | None = None
+    before_delete: Callable[[Model], None] | None = None
     after_delete: Callable[[Model], None] | None = None
     store_files: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # multipart files -> field values
     discard_files: Callable[[dict[str, Any]], None] | None = None  # undo store_files when the create fails
 
     def __post_init__(self) -> None:
+        self.fields = tuple(f.bound_to(self.model) for f in self.fields)
         self.field_names = [f.name for f in self.fields]
 
     def filters(self) -> dict[str, Param]:
@@ -102,6 +106,8 @@ class Resource:
     def lookup(self, key: str, scope: Mapping[str, str] | None = None) -> Model:
         """The record named by ``key``; ``scope`` holds the query parameters that narrow a name that is
         unique only within them (a subject's nickname within ``lab``)."""
+        if not key or len(key) > MAX_KEY:
+            raise NotFound(f"{self.singular} {key[:40]!r} does not exist")
         if self.get:
             return self.get(key, scope or {})
         if self.key == "id":
@@ -327,7 +333,11 @@ def list_items(resource: Resource, query: Mapping[str, str], ctx: Context, path:
     require_read(ctx.principal)
     limit, offset = _limit_offset(query)
     known = resource.filters()
-    query = {name: value for name, value in query.items() if name in known or name in _paging(resource)}
+    query = {  # empty values are ignored, as django-filter ignores them
+        name: value
+        for name, value in query.items()
+        if (name in known or name in _paging(resource)) and value != ""
+    }
     lookups = django_lookups(resource, query.get("django", ""))
     filters = [
         (known[name], known[name].prepare(value) if known[name].prepare else value)
@@ -336,7 +346,8 @@ def list_items(resource: Resource, query: Mapping[str, str], ctx: Context, path:
     ]
     items = _by_keys(resource, lookups)
     if items is None:
-        found = _keyed_candidates(resource, query, lookups)
+        keyed = {name: value for name, value in query.items() if len(value.encode()) <= MAX_KEY}
+        found = _keyed_candidates(resource, keyed, lookups)  # longer values name no key
         items = found if found is not None else resource.model.scan()
     kept = [
         item
@@ -381,16 +392,26 @@ def _detail(resource: Resource, item: Model, ctx: Context) -> dict[str, Any]:
     return resource.serialize([item], ctx)[0]
 
 
-def check_relations(fields: Iterable[Field], data: Mapping[str, Any]) -> None:
-    """Every related name a payload gives must exist (a 400 naming the field otherwise)."""
+def check_relations(fields: Iterable[Field], data: Mapping[str, Any], ctx: Context) -> None:
+    """Every record a payload points at must exist (a 400 naming the field otherwise), and pointing at a
+    lab's record needs the right to write that lab's records: a member of one lab cannot attach anything
+    to another lab's subjects, sessions, datasets or tasks, even from a record of its own."""
     for f in fields:
         value = data.get(f.name)
         if not f.relation or value in (None, "", []):
             continue
         related = REGISTRY[f.relation]
         for name in value if isinstance(value, list) else [value]:
-            if not related.exists(name):
-                raise BadRequest(f"{f.name}: {related.singular} {name!r} does not exist")
+            try:
+                target = related.lookup(name)
+            except Ambiguous:
+                continue  # a nickname several labs use: the hook resolves it, then _place checks it
+            except (NotFound, BadRequest):
+                raise BadRequest(f"{f.name}: {related.singular} {name!r} does not exist") from None
+            if related.lab_scoped:
+                require_write(
+                    ctx.principal, what=related.singular, lab=related.lab_of(target), lab_scoped=True
+                )
 
 
 def _allow(resource: Resource, action: str) -> None:
@@ -410,6 +431,14 @@ def _authorize(resource: Resource, item: Model, ctx: Context) -> None:
 
 def _user(ctx: Context) -> str | None:
     return ctx.principal.username if ctx.principal else None
+
+
+def _place(resource: Resource, item: Model, ctx: Context) -> None:
+    """Derive what a record inherits from the records it points at (its lab, its session), refuse
+    references that do not belong together, then check the caller may write the record where it lands."""
+    if resource.place:
+        resource.place(item)
+    _authorize(resource, item, ctx)
 
 
 def _save_new(resource: Resource, item: Model, ctx: Context) -> None:
@@ -467,7 +496,7 @@ def create_items(resource: Resource, body: Any, ctx: Context) -> Any:
     for item, data in made:
         _save_new(resource, item, ctx)
         if resource.after_save:
-            resource.after_save(item, data)
+            resource.after_save(item, data, ctx)
     return resource.serialize([item for item, _ in made], ctx)
 
 
@@ -485,11 +514,11 @@ def _new_item(resource: Resource, body: Any, ctx: Context) -> tuple[Model, dict[
     _allow(resource, "create")
     chosen = _chosen_id(resource, body, ctx)
     data = parse_payload(resource.fields, _as_sent(resource, body, dict), partial=False)
-    check_relations(resource.fields, data)
+    check_relations(resource.fields, data, ctx)
     item = resource.build(data, ctx) if resource.build else resource.model(**data)
     if chosen:
         item.id = chosen
-    _authorize(resource, item, ctx)
+    _place(resource, item, ctx)
     return item, data
 
 
@@ -517,7 +546,7 @@ def update_item(
     data = parse_payload(resource.fields, body, partial=partial)
     if resource.key in data and data[resource.key] != item.attribute_values[resource.key]:
         raise BadRequest(f"{resource.key}: cannot be changed")
-    check_relations(resource.fields, data)
+    check_relations(resource.fields, data, ctx)
     record, what = history.record_key(resource.name, item), f"{resource.singular} {key}"
     version = history.current_version(record)
     if based_on is not None and based_on != version:
@@ -529,7 +558,7 @@ def update_item(
     else:
         for name, value in data.items():
             setattr(item, name, value)
-    _authorize(resource, item, ctx)
+    _place(resource, item, ctx)
     after = set(_unique_keys(item))
     diff = history.changes(values, history.snapshot(item))
     entry = history.entry(record, version + 1, "update", _user(ctx), diff) if diff else None
@@ -554,6 +583,8 @@ def delete_item(
     _allow(resource, "delete")
     item = resource.lookup(key, scope)
     _authorize(resource, item, ctx)
+    if resource.before_delete:
+        resource.before_delete(item)
     record, what = history.record_key(resource.name, item), f"{resource.singular} {key}"
     version = history.current_version(record)
     if based_on is not None and based_on != version:

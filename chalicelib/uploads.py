@@ -104,6 +104,9 @@ def create_upload(principal: Principal | None, body: Any) -> dict[str, Any]:
     for raw in body["files"]:
         try:
             path, parsed, size, md5 = _file_entry(raw)
+            key = f"{session_relative_path(session)}/{parsed}"
+            if len(key.encode()) > alf.MAX_PATH:
+                raise BadRequest(f"path: the object key {key[:40]}... is over {alf.MAX_PATH} bytes")
             vocabulary.dataset_type(parsed.filename)
             vocabulary.data_format(parsed.filename)
         except BadRequest as error:
@@ -205,13 +208,19 @@ def _assembled(record: UploadFile) -> bool:
     return etag == storage.multipart_etag([declared[str(n)] for n in sorted(map(int, declared))])
 
 
-def _intent(upload_id: str, principal: Principal | None) -> Upload:
+def _intent(upload_id: str, principal: Principal | None, *, write: bool = True) -> Upload:
+    """The intent, if the caller may see it, and with ``write`` (new URLs, parts, assembling) if the
+    caller may still create it: the right is the lab's today, not what the account had when it asked."""
     principal = require_read(principal)
     try:
         upload = Upload.get(str(uuid.UUID(upload_id)))
     except (ValueError, Upload.DoesNotExist):
         raise NotFound(f"upload {upload_id} does not exist") from None
-    if not principal.is_superuser and upload.user != principal.username and upload.lab not in principal.labs:
+    if write:
+        require_write(principal, what="datasets", lab=upload.lab, lab_scoped=True)
+    elif (
+        not principal.is_superuser and upload.user != principal.username and upload.lab not in principal.labs
+    ):
         raise PermissionDenied(f"upload {upload_id} belongs to lab {upload.lab!r}")
     return upload
 
@@ -317,7 +326,7 @@ def _file_json(record: UploadFile) -> dict[str, Any]:
 
 
 def show(upload_id: str, principal: Principal | None) -> dict[str, Any]:
-    upload = _intent(upload_id, principal)
+    upload = _intent(upload_id, principal, write=False)
     return {
         "id": upload.id,
         "lab": upload.lab,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import auth
-from chalicelib.handlers.edge import body, principal_of, route
+from chalicelib.handlers.edge import answer, body, principal_of, route
 from chalicelib.permissions import require_read
 
 bp = Blueprint(__name__)
@@ -15,6 +15,16 @@ bp = Blueprint(__name__)
     bp,
     "/auth-token",
     methods=["POST"],
+    anonymous=True,
+    openapi={
+        "responses": {
+            "200": answer(
+                "a token for the Authorization header",
+                {"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}},
+            )
+        },
+        "errors": ("400",),
+    },
     content_types=["application/x-www-form-urlencoded", "application/json"],
 )
 def auth_token() -> dict:
@@ -25,7 +35,7 @@ def auth_token() -> dict:
     return {"token": auth.log_in(str(data.get("username") or ""), str(data.get("password") or ""))}
 
 
-@route(bp, "/me", methods=["GET"])
+@route(bp, "/me", methods=["GET"], openapi={"errors": ("401", "403")})
 def me() -> dict:
     """The current user: username, labs, roles."""
     principal = require_read(principal_of(bp.current_request))

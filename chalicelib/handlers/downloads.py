@@ -9,7 +9,7 @@ from chalice import Blueprint, Response
 from chalicelib.datasets import awaiting_central_copy
 from chalicelib.downloads import log_downloads, presigned_download
 from chalicelib.errors import BadRequest, NotAuthenticated
-from chalicelib.handlers.edge import body, error_response, json_response, principal_of, route
+from chalicelib.handlers.edge import answer, body, error_response, json_response, principal_of, route
 from chalicelib.permissions import require_read
 
 bp = Blueprint(__name__)
@@ -31,7 +31,14 @@ def _download(*parts: str) -> Response:
 def _route(depth: int) -> None:
     folders = "".join(f"/{{folder{i}}}" for i in range(depth))
 
-    @route(bp, f"{SESSION}{folders}/{{filename}}", name=f"download_{depth}", methods=["GET"])
+    @route(
+        bp,
+        f"{SESSION}{folders}/{{filename}}",
+        name=f"download_{depth}",
+        methods=["GET"],
+        anonymous=True,
+        openapi={"responses": {"302": answer("to a presigned GET")}, "errors": ("400", "401", "403", "404")},
+    )
     def download(lab: str, subject: str, date: str, number: str, filename: str, **folders: str) -> Response:
         """Redirect to a short-lived presigned GET of the file (if you may read it; 404 otherwise)."""
         ordered = [folders[f"folder{i}"] for i in range(len(folders))]

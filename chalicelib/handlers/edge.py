@@ -16,18 +16,21 @@ from chalice import Blueprint, Response
 from chalice.app import ChaliceViewError, Request
 
 from chalicelib.auth import Principal, authenticate
-from chalicelib.errors import BadRequest, OnecloudError
-from chalicelib.fields import FormText
+from chalicelib.errors import OnecloudError
+from chalicelib.fields import FormText, parse_json
 from chalicelib.forms import parse_form
 from chalicelib.observability import logger
+from chalicelib.permissions import require_read
 from chalicelib.rest import Context
 
 
 def principal_of(request: Request) -> Principal | None:
-    """The caller behind the Authorization header; None when there is none (the permission check then
-    answers 401 wherever an account is needed)."""
-    header = request.headers.get("authorization")
-    return authenticate(header) if header else None
+    """The caller behind the Authorization header, read from the account as it is now (once per request);
+    None when there is none (the permission check then answers 401 wherever an account is needed)."""
+    if not hasattr(request, "onecloud_principal"):
+        header = request.headers.get("authorization")
+        request.onecloud_principal = authenticate(header) if header else None
+    return request.onecloud_principal
 
 
 def base_url(request: Request) -> str:
@@ -53,10 +56,7 @@ def body(request: Request) -> Any:
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         form = parse_form(raw, content_type)
         return {key: FormText(v[-1]) if isinstance(v[-1], str) else v[-1] for key, v in form.items()}
-    try:
-        return json.loads(raw)
-    except ValueError as error:
-        raise BadRequest(f"the request body is not valid JSON: {error}") from None
+    return parse_json(raw)
 
 
 def query(request: Request) -> dict[str, str]:
@@ -92,10 +92,15 @@ def error_response(status: int, payload: dict[str, Any]) -> Response:
     return json_response(payload, status)
 
 
-def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
+def json_errors(view: Callable[..., Any], current: Callable[[], Request] | None = None) -> Callable[..., Any]:
+    """``current`` (the blueprint's current request) makes the view authenticate its caller first: an
+    anonymous or unknown caller gets 401/403 before anything of the request (its body) is read."""
+
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            if current is not None:
+                require_read(principal_of(current()))
             response = view(*args, **kwargs)
             return response if isinstance(response, Response) else json_response(response)
         except OnecloudError as error:
@@ -108,16 +113,32 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def answer(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An OpenAPI response: what a route's ``openapi={"responses": {status: answer(...)}}`` declares."""
+    declared: dict[str, Any] = {"description": description}
+    if schema is not None:
+        declared["content"] = {"application/json": {"schema": schema}}
+    return declared
+
+
 def route(
-    blueprint: Blueprint, path: str, *, openapi: dict[str, Any] | None = None, **options: Any
+    blueprint: Blueprint,
+    path: str,
+    *,
+    openapi: dict[str, Any] | None = None,
+    anonymous: bool = False,
+    **options: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``blueprint.route`` with errors mapped once (use this, not ``blueprint.route``). ``openapi`` adds to
-    what /api/schema says of the route (a request body, query parameters); Chalice's ``name`` option
-    names views generated in a loop."""
+    """``blueprint.route`` with errors mapped once (use this, not ``blueprint.route``). Callers are
+    authenticated before the view runs unless ``anonymous`` (the open endpoints, which decide themselves).
+    ``openapi`` adds to what /api/schema says of the route: a request body, query parameters, its
+    successful ``responses`` (200 with a JSON object unless declared) and its ``errors`` if not the usual;
+    Chalice's ``name`` option names views generated in a loop."""
 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
-        wrapped = json_errors(view)
+        wrapped = json_errors(view, None if anonymous else lambda: blueprint.current_request)
         wrapped.openapi = openapi or {}
+        wrapped.anonymous = anonymous
         blueprint.route(path, **options)(wrapped)
         return wrapped
 

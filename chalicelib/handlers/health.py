@@ -8,6 +8,6 @@ from chalicelib.handlers.edge import route
 bp = Blueprint(__name__)
 
 
-@route(bp, "/health", methods=["GET"])
+@route(bp, "/health", methods=["GET"], anonymous=True, openapi={"errors": ()})
 def health() -> dict:
     return status.health()

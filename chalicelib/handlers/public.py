@@ -16,7 +16,7 @@ import json
 from chalice import Blueprint, Response
 
 from chalicelib import releases
-from chalicelib.handlers.edge import base_url, body, context, json_response, query, route
+from chalicelib.handlers.edge import answer, base_url, body, context, json_response, query, route
 
 bp = Blueprint(__name__)
 SESSION = "/public/{lab}/Subjects/{subject}/{date}/{number}"
@@ -76,7 +76,11 @@ def _redirect(url: str) -> Response:
     "/releases",
     methods=["POST"],
     content_types=["application/json"],
-    openapi={"body": _RELEASE, "body_name": "release"},
+    openapi={
+        "body": _RELEASE,
+        "body_name": "release",
+        "responses": {"201": answer("the published release", {"type": "object"})},
+    },
 )
 def create_release() -> Response:
     """Publish a release (superusers): its datasets become public and protected, their files frozen."""
@@ -110,7 +114,21 @@ def publish_draft(name: str) -> Response:
     return json_response(releases.publish_draft(ctx.principal, name, body(request), ctx.base_url), status=201)
 
 
-@route(bp, "/public/releases/{name}/jsonld", methods=["GET"])
+@route(
+    bp,
+    "/public/releases/{name}/jsonld",
+    methods=["GET"],
+    anonymous=True,
+    openapi={
+        "responses": {
+            "200": {
+                "description": "the release as schema.org JSON-LD",
+                "content": {"application/ld+json": {"schema": {"type": "object"}}},
+            }
+        },
+        "errors": ("400", "404"),
+    },
+)
 def release_json_ld(name: str) -> Response:
     """The release as a schema.org ``Dataset`` (JSON-LD), as its landing page embeds it."""
     request = bp.current_request
@@ -121,20 +139,20 @@ def release_json_ld(name: str) -> Response:
     )
 
 
-@route(bp, "/public/releases", methods=["GET"], openapi={"query": PAGING})
+@route(bp, "/public/releases", methods=["GET"], anonymous=True, openapi={"query": PAGING})
 def list_releases() -> dict:
     """Published releases, newest first (no account needed)."""
     request = bp.current_request
     return releases.list_releases(query(request), base_url(request))
 
 
-@route(bp, "/public/releases/{name}", methods=["GET"])
+@route(bp, "/public/releases/{name}", methods=["GET"], anonymous=True)
 def show_release(name: str) -> dict:
     """A release: description, sizes, what it supersedes or is superseded by, and its links."""
     return releases.release_detail(name, base_url(bp.current_request))
 
 
-@route(bp, "/public/releases/{name}/sessions", methods=["GET"], openapi={"query": PAGING})
+@route(bp, "/public/releases/{name}/sessions", methods=["GET"], anonymous=True, openapi={"query": PAGING})
 def release_sessions(name: str) -> dict:
     """The sessions of a release, with their dataset counts and sizes."""
     request = bp.current_request
@@ -145,6 +163,7 @@ def release_sessions(name: str) -> dict:
     bp,
     "/public/releases/{name}/datasets",
     methods=["GET"],
+    anonymous=True,
     openapi={
         "query": [
             *PAGING,
@@ -158,7 +177,13 @@ def release_datasets(name: str) -> dict:
     return releases.release_datasets(name, query(request), base_url(request))
 
 
-@route(bp, "/public/releases/{name}/cache", methods=["GET"])
+@route(
+    bp,
+    "/public/releases/{name}/cache",
+    methods=["GET"],
+    anonymous=True,
+    openapi={"responses": {"302": answer("to the cache zip")}, "errors": ("400", "404")},
+)
 def release_cache(name: str) -> Response:
     """Redirect to the release's ONE cache zip (``sessions.pqt``, ``datasets.pqt``, ``cache_info.json``)."""
     return _redirect(releases.release_cache_url(name))
@@ -167,7 +192,14 @@ def release_cache(name: str) -> Response:
 def _route(depth: int) -> None:
     folders = "".join(f"/{{folder{i}}}" for i in range(depth))
 
-    @route(bp, f"{SESSION}{folders}/{{filename}}", name=f"public_download_{depth}", methods=["GET"])
+    @route(
+        bp,
+        f"{SESSION}{folders}/{{filename}}",
+        name=f"public_download_{depth}",
+        methods=["GET"],
+        anonymous=True,
+        openapi={"responses": {"302": answer("to a presigned GET")}, "errors": ("400", "404")},
+    )
     def download(lab: str, subject: str, date: str, number: str, filename: str, **folders: str) -> Response:
         """Redirect to a short-lived presigned GET of a released file (404 for anything else)."""
         ordered = [folders[f"folder{i}"] for i in range(len(folders))]

@@ -6,14 +6,26 @@ from chalice import Blueprint, Response
 
 from chalicelib import registration
 from chalicelib.errors import BadRequest
-from chalicelib.handlers.edge import body, context, json_response, route
+from chalicelib.handlers.edge import answer, body, context, json_response, route
 from chalicelib.models import User
 from chalicelib.permissions import require_read, require_write
 
 bp = Blueprint(__name__)
 
 
-@route(bp, "/register-file", methods=["POST"], content_types=["application/json"])
+@route(
+    bp,
+    "/register-file",
+    methods=["POST"],
+    content_types=["application/json"],
+    openapi={
+        "responses": {
+            "201": answer(
+                "the datasets, with their file records", {"type": "array", "items": {"type": "object"}}
+            )
+        }
+    },
+)
 def register_file() -> Response:
     """Register files of an existing session as datasets with a file record per repository (atomic:
     an invalid file changes nothing; a protected dataset answers 403 with the revisions to use)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib import uploads
-from chalicelib.handlers.edge import body, context, json_response, query, route
+from chalicelib.handlers.edge import answer, body, context, json_response, query, route
 
 bp = Blueprint(__name__)
 JSON = ["application/json"]
@@ -48,6 +48,16 @@ _PARTS = {
     },
 }
 _PATH = {"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}}}
+_ANSWER = {
+    "type": "object",
+    "required": ["id", "files"],
+    "properties": {
+        "id": {"type": "string"},
+        "session": {"type": "string"},
+        "expires": {"type": "string"},
+        "files": {"type": "array", "items": {"type": "object"}},
+    },
+}
 _STATUS = [
     {
         "name": "status",
@@ -60,7 +70,17 @@ _STATUS = [
 ]
 
 
-@route(bp, "/uploads", methods=["POST"], content_types=JSON, openapi={"body": _INTENT, "body_name": "upload"})
+@route(
+    bp,
+    "/uploads",
+    methods=["POST"],
+    content_types=JSON,
+    openapi={
+        "body": _INTENT,
+        "body_name": "upload",
+        "responses": {"201": answer("the intent: id, session, expires and per file what to do", _ANSWER)},
+    },
+)
 def create_upload() -> Response:
     """Presigned upload URLs for files of a session (multipart above the threshold)."""
     request = bp.current_request

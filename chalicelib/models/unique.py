@@ -8,6 +8,7 @@ writers race: one transaction wins, the other gets a Conflict naming the identit
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from pynamodb.attributes import UnicodeAttribute
@@ -16,7 +17,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import aws
-from chalicelib.errors import Conflict
+from chalicelib.errors import BadRequest, Conflict
 from chalicelib.models.base import BaseModel, TableMeta
 
 
@@ -28,6 +29,19 @@ class UniqueKey(BaseModel):
 
     key = UnicodeAttribute(hash_key=True)
     owner = UnicodeAttribute()
+
+
+ITEM_BYTES = 400 * 1024  # the most one DynamoDB item holds
+
+
+def check_size(item: Model) -> None:
+    """A record too large for DynamoDB is a 400 before the write (the size is over-estimated a little:
+    attribute names and values as JSON)."""
+    size = len(json.dumps(item.serialize()).encode())
+    if size > ITEM_BYTES:
+        raise BadRequest(
+            f"the {type(item).__name__} record would be {size} bytes; a record holds at most {ITEM_BYTES}"
+        )
 
 
 def guard(kind: str, identity: str) -> str:
@@ -53,6 +67,7 @@ def save_unique(
     not exist yet either: when it does, someone else wrote the item first and ``on_stale`` is raised.
     """
     add, remove = list(add), list(remove)
+    check_size(item)
     owner = owner_of(item)
     hash_attribute = item._hash_key_attribute()
     try:

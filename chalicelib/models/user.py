@@ -49,8 +49,17 @@ class LabMembership(BaseModel):
     by_lab = MembersByLab()
 
 
+class TokensByUser(GlobalSecondaryIndex["AuthToken"]):
+    class Meta:
+        index_name = "username-index"
+        projection = AllProjection()
+
+    username = UnicodeAttribute(hash_key=True)
+
+
 class AuthToken(BaseModel):
-    """Only the hash of a token is stored: a leaked table does not leak credentials."""
+    """Only the hash of a token is stored: a leaked table does not leak credentials. The index by user
+    lets deleting or deactivating an account revoke every token it holds."""
 
     class Meta(TableMeta):
         table = "auth-tokens"
@@ -58,3 +67,4 @@ class AuthToken(BaseModel):
     token_hash = UnicodeAttribute(hash_key=True)
     username = UnicodeAttribute()
     created = UnicodeAttribute(default=now)
+    by_username = TokensByUser()

@@ -91,7 +91,7 @@ register(
         description="Dataset types; a file matches exactly one, by pattern or by object.attribute",
         fields=(
             name_field(r"[\w.-]+"),
-            Field("description"),
+            Field("description", "text"),
             Field(
                 "filename_pattern",
                 description="lowercase fnmatch pattern, unique; blank: object.attribute == name",
@@ -116,7 +116,7 @@ register(
         fields=(
             name_field(),
             Field("file_extension", required=True, null=False, pattern=r"\.\w+"),
-            Field("description"),
+            Field("description", "text"),
             Field("matlab_loader_function"),
             Field("python_loader_function"),
             Field("json", "json"),
@@ -135,7 +135,7 @@ register(
         key="name",
         fields=(
             name_field(r"[\w.-]+"),
-            Field("description"),
+            Field("description", "text"),
             Field("created_datetime", "datetime", read_only=True),
         ),
         params=(exact("name"),),
@@ -153,7 +153,7 @@ register(
         description="Dataset tags; a protected tag stops its datasets from being overwritten",
         fields=(
             name_field(r".+"),
-            Field("description"),
+            Field("description", "text"),
             Field("protected", "boolean"),
             Field("public", "boolean"),
             Field("hash", description="the md5 of the tagged datasets' ids, as releases record it"),
@@ -408,7 +408,13 @@ def _file_build(data: dict[str, Any], ctx: Context) -> FileRecord:
         data["relative_path"] = (
             f"{session_relative_path(get_session(dataset.session))}/{dataset.relative_path}"
         )
-    return FileRecord(session=dataset.session, lab=dataset.lab, **data)
+    return FileRecord(**data)
+
+
+def _file_place(record: FileRecord) -> None:
+    """A file record hangs under its dataset: the dataset's session and lab are the record's."""
+    dataset = DATASETS.lookup(record.dataset)
+    record.session, record.lab = dataset.session, dataset.lab
 
 
 def _files_json(records: list[FileRecord], ctx: Context) -> list[dict[str, Any]]:
@@ -443,7 +449,12 @@ register(
         fields=(
             Field("dataset", "uuid", required=True, null=False, relation="datasets"),
             Field("data_repository", required=True, null=False, relation="data-repository"),
-            Field("relative_path", description="defaults to the dataset's ALF path"),
+            Field(
+                "relative_path",
+                null=True,
+                max_length=alf.MAX_PATH,
+                description="defaults to the dataset's ALF path",
+            ),
             Field("exists", "boolean"),
             Field("json", "json"),
         ),
@@ -456,6 +467,7 @@ register(
             custom("globus_is_personal", _on_personal_repository, "the repository is a lab server"),
         ),
         build=_file_build,
+        place=_file_place,
         candidates=_file_candidates,
         serialize_many=_files_json,
         ordering=lambda r: r.relative_path,

@@ -7,9 +7,9 @@ from typing import Any
 
 from chalicelib import alf
 from chalicelib.accounts import USERNAME, hash_password
-from chalicelib.auth import current_labs
+from chalicelib.auth import current_labs, revoke_tokens
 from chalicelib.colony.subjects import end_restrictions, record_changes
-from chalicelib.errors import BadRequest
+from chalicelib.errors import BadRequest, Conflict
 from chalicelib.fields import Field
 from chalicelib.models import Lab, LabMembership, Project, Subject, User, WaterAdministration, Weighing
 from chalicelib.resources.common import any_of, custom, exact, name_field
@@ -52,7 +52,18 @@ def _user_build(data: dict[str, Any], ctx: Context) -> User:
     return User(password_hash=hash_password(data["password"]), **values)
 
 
+def _keep_a_superuser(user: User) -> None:
+    """Refuse to demote, deactivate or delete the last active superuser: nobody could manage accounts."""
+    superusers = User.scan(User.is_superuser == True)  # noqa: E712 - a condition, not a test
+    others = [u for u in superusers if u.is_active and u.username != user.username]
+    if not others:
+        raise Conflict(f"{user.username} is the last active superuser: make another superuser first")
+
+
 def _user_change(user: User, data: dict[str, Any], ctx: Context) -> None:
+    demoted = data.get("is_superuser") is False or data.get("is_active") is False
+    if user.is_superuser and user.is_active and demoted:
+        _keep_a_superuser(user)
     for name, value in data.items():
         if name == "password":
             user.password_hash = hash_password(value)
@@ -61,21 +72,35 @@ def _user_change(user: User, data: dict[str, Any], ctx: Context) -> None:
 
 
 def _user_memberships(user: User, data: dict[str, Any], ctx: Context) -> None:
-    """``lab`` lists the labs the user belongs to from today: new ones start, missing ones end."""
+    """``lab`` lists the labs the user belongs to from now: new ones start today, missing ones ended
+    yesterday (end dates are inclusive), so a removed member loses the lab on its next request. A
+    deactivated account loses its tokens."""
+    if not user.is_active:
+        revoke_tokens(user.username)
     if "lab" not in data:
         return
-    today = datetime.date.today().isoformat()
+    today = datetime.date.today()
+    yesterday = (today - datetime.timedelta(days=1)).isoformat()
     wanted = set(data["lab"] or [])
     for membership in LabMembership.query(user.username):
-        active = not membership.end_date or membership.end_date >= today
+        active = not membership.end_date or membership.end_date >= today.isoformat()
         if membership.lab in wanted:
             if not active:
                 membership.update(actions=[LabMembership.end_date.remove()])
             wanted.discard(membership.lab)
+        elif active and (membership.start_date or "") > yesterday:
+            membership.delete()  # began today: it never was
         elif active:
-            membership.update(actions=[LabMembership.end_date.set(today)])
+            membership.update(actions=[LabMembership.end_date.set(yesterday)])
     for lab in wanted:
-        LabMembership(username=user.username, lab=lab, start_date=today).save()
+        LabMembership(username=user.username, lab=lab, start_date=today.isoformat()).save()
+
+
+def _user_deleted(user: User) -> None:
+    """A deleted account leaves nothing an account of the same name could inherit."""
+    revoke_tokens(user.username)
+    for membership in LabMembership.query(user.username):
+        membership.delete()
 
 
 def _responsible_for(users: list[User]) -> dict[str, list[str]]:
@@ -138,6 +163,8 @@ USERS = register(
         build=_user_build,
         change=_user_change,
         after_save=_user_memberships,
+        before_delete=lambda user: _keep_a_superuser(user) if user.is_superuser and user.is_active else None,
+        after_delete=_user_deleted,
         serialize_many=_user_serialize,
         ordering=lambda user: user.username,
     )
@@ -150,7 +177,7 @@ register(
         model=Project,
         key="name",
         description="Projects that group subjects and sessions across labs",
-        fields=(name_field(), Field("description"), Field("users", "list", relation="users")),
+        fields=(name_field(), Field("description", "text"), Field("users", "list", relation="users")),
         params=(exact("name"), any_of("users")),
         ordering=lambda project: project.name,
     )
@@ -229,7 +256,7 @@ SUBJECT_FIELDS = (
     Field("line", relation="lines"),
     Field("genotype", "json"),
     Field("projects", "list", relation="projects"),
-    Field("description"),
+    Field("description", "text"),
     Field("json", "json"),
     Field("source", relation="sources"),
     Field("litter", relation="litters"),

@@ -19,7 +19,7 @@ from chalicelib.subjects import find_subject, nickname_of
 
 SESSION_FIELDS = (
     Field("subject", required=True, null=False, description="the subject's nickname or id"),
-    Field("lab", relation="labs", description="defaults to the subject's lab"),
+    Field("lab", relation="labs", null=True, description="defaults to the subject's lab"),
     Field("users", "list", relation="users"),
     Field("projects", "list", relation="projects"),
     Field("start_time", "datetime", description="defaults to now, as in Alyx"),
@@ -28,7 +28,7 @@ SESSION_FIELDS = (
     Field("task_protocol"),
     Field("type"),
     Field("procedures", "list", relation="procedures"),
-    Field("narrative", description="the lab notebook text"),
+    Field("narrative", "text", description="the lab notebook text"),
     Field("n_trials", "integer", minimum=0),
     Field("n_correct_trials", "integer", minimum=0),
     Field("qc", "qc"),
@@ -424,6 +424,11 @@ def _insertion_candidates(query: dict[str, str]) -> Any:
     return None
 
 
+def in_lab_of_session(record: Any) -> None:
+    """A record of a session (an insertion, a task) belongs to the session's lab, wherever it moves."""
+    record.lab = get_session(record.session).lab
+
+
 register(
     Resource(
         name="insertions",
@@ -460,6 +465,7 @@ register(
         ),
         build=_insertion_build,
         change=_insertion_change,
+        place=in_lab_of_session,
         candidates=_insertion_candidates,
         serialize_many=insertions_json,
         serialize_detail=_insertion_detail,

@@ -60,7 +60,7 @@ register(
         model=ProcedureType,
         key="name",
         description="The vocabulary of procedures (surgeries and session procedures refer to these names)",
-        fields=(name_field(r".+"), Field("description"), Field("json", "json")),
+        fields=(name_field(r".+"), Field("description", "text"), Field("json", "json")),
         params=(),
         django=False,
         ordering=lambda item: item.name,
@@ -169,7 +169,7 @@ model_fields: dict[type, tuple[Field, ...]] = {
         Field("users", "list", relation="users"),
         Field("implant_weight", "number", minimum=0, description="grams"),
         Field("outcome_type"),
-        Field("narrative"),
+        Field("narrative", "text"),
         Field("location"),
         Field("json", "json"),
     ),
@@ -203,6 +203,13 @@ def _action_filters(model: type, time_field: str) -> tuple[Any, ...]:
     return filters
 
 
+def _session_of_subject(record: Any) -> None:
+    """Water given during a session is the session's subject's water."""
+    session = getattr(record, "session", None)
+    if session and Session.get(session).subject_id != record.subject_id:
+        raise BadRequest(f"session: session {session} is not a session of subject {record.subject!r}")
+
+
 for name, singular, model, time_field, description in (
     ("weighings", "weighing", Weighing, "date_time", "Body weight measurements"),
     ("water-administrations", "water administration", WaterAdministration, "date_time", "Water given"),
@@ -221,6 +228,7 @@ for name, singular, model, time_field, description in (
             params=_action_filters(model, time_field),
             build=_dated_record(model, time_field, singular),
             change=_change_dated(time_field, singular),
+            place=_session_of_subject if model is WaterAdministration else None,
             candidates=_by_subject(model),
             after_save=_weighed if model is Weighing else None,
             ordering=lambda record, time_field=time_field: getattr(record, time_field),
@@ -231,16 +239,20 @@ CONTENT_TYPES = {"subject": Subject, "session": Session}
 
 
 def _note_build(data: dict[str, Any], ctx: Context) -> Note:
-    model = CONTENT_TYPES[data["content_type"]]
-    try:
-        target = model.get(data["object_id"])
-    except model.DoesNotExist:
-        raise BadRequest(f"object_id: no {data['content_type']} {data['object_id']}") from None
     if not data.get("user") and ctx.principal:
         data["user"] = ctx.principal.username
     if data.get("image"):
         notes.check_uploaded(data["image"])
-    return Note(lab=target.lab, **data)
+    return Note(**data)
+
+
+def _note_place(note: Note) -> None:
+    """A note belongs to the lab of the subject or session it is attached to, wherever it moves."""
+    model = CONTENT_TYPES[note.content_type]
+    try:
+        note.lab = model.get(note.object_id).lab
+    except model.DoesNotExist:
+        raise BadRequest(f"object_id: no {note.content_type} {note.object_id}") from None
 
 
 def _note_change(note: Note, data: dict[str, Any], ctx: Context) -> None:
@@ -277,7 +289,7 @@ NOTES = register(
         fields=(
             Field("user", relation="users"),
             Field("date_time", "datetime"),
-            Field("text", required=True),
+            Field("text", "text", required=True),
             Field("content_type", required=True, null=False, choices=tuple(CONTENT_TYPES)),
             Field("object_id", "uuid", required=True, null=False),
             Field(
@@ -288,6 +300,7 @@ NOTES = register(
         params=(exact("object_id"), exact("user"), exact("content_type")),
         build=_note_build,
         change=_note_change,
+        place=_note_place,
         serialize_many=_serialize_notes,
         store_files=_note_files,
         discard_files=lambda stored: notes.discard(stored["image"]),

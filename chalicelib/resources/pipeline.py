@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import pipeline
+from chalicelib.errors import BadRequest
 from chalicelib.fields import Field
 from chalicelib.models import Task
 from chalicelib.models.task import STATUSES
@@ -15,8 +16,16 @@ from chalicelib.tasks import tasks_of_lab, tasks_of_session
 
 
 def _task_build(data: dict[str, Any], ctx: Context) -> Task:
-    session = get_session(data["session"])
-    return Task(lab=session.lab, **data)
+    return Task(**data)
+
+
+def _task_place(task: Task) -> None:
+    """A task belongs to its session's lab and waits only for tasks of the same session."""
+    task.lab = get_session(task.session).lab
+    siblings = {t.id for t in tasks_of_session(task.session)}
+    strangers = [parent for parent in task.parents or [] if parent not in siblings]
+    if strangers:
+        raise BadRequest(f"parents: {', '.join(strangers)} are not tasks of session {task.session}")
 
 
 def _task_change(task: Task, data: dict[str, Any], ctx: Context) -> None:
@@ -58,7 +67,7 @@ TASKS = register(
             Field("executable"),
             Field("graph"),
             Field("arguments", "json"),
-            Field("log"),
+            Field("log", "text"),
             Field("version"),
             Field("time_elapsed_secs", "number", minimum=0),
             Field("data_repository", relation="data-repository"),
@@ -78,6 +87,7 @@ TASKS = register(
             exact("graph"),
         ),
         build=_task_build,
+        place=_task_place,
         change=_task_change,
         after_save=_task_saved,
         candidates=_candidates,
