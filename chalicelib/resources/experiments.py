@@ -18,7 +18,7 @@ from chalicelib.sessions import date_range, get_session, sessions_of_lab, sessio
 from chalicelib.subjects import find_subject, nickname_of
 
 SESSION_FIELDS = (
-    Field("subject", required=True, null=False, description="the subject's nickname or id"),
+    Field("subject", required=True, null=False, blank=False, description="the subject's nickname or id"),
     Field("lab", relation="labs", null=True, description="defaults to the subject's lab"),
     Field("users", "list", relation="users"),
     Field("projects", "list", relation="projects"),

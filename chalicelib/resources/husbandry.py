@@ -136,15 +136,15 @@ SUBJECT = "the subject's nickname or id"
 LAB = "the subject's lab: names which subject a nickname two labs use means"
 model_fields: dict[type, tuple[Field, ...]] = {
     Weighing: (
-        Field("subject", required=True, null=False, description=SUBJECT),
-        Field("lab", relation="labs", description=LAB),
+        Field("subject", required=True, null=False, blank=False, description=SUBJECT),
+        Field("lab", relation="labs", null=True, description=LAB),
         Field("date_time", "datetime"),
         Field("weight", "number", required=True, null=False, minimum=0, description="grams"),
         Field("user", relation="users"),
     ),
     WaterAdministration: (
-        Field("subject", required=True, null=False, description=SUBJECT),
-        Field("lab", relation="labs", description=LAB),
+        Field("subject", required=True, null=False, blank=False, description=SUBJECT),
+        Field("lab", relation="labs", null=True, description=LAB),
         Field("date_time", "datetime"),
         Field("water_administered", "number", minimum=0, description="mL"),
         Field("water_type", relation="water-type"),
@@ -153,16 +153,16 @@ model_fields: dict[type, tuple[Field, ...]] = {
         Field("user", relation="users"),
     ),
     WaterRestriction: (
-        Field("subject", required=True, null=False, description=SUBJECT),
-        Field("lab", relation="labs", description=LAB),
+        Field("subject", required=True, null=False, blank=False, description=SUBJECT),
+        Field("lab", relation="labs", null=True, description=LAB),
         Field("start_time", "datetime"),
         Field("end_time", "datetime"),
         Field("reference_weight", "number", minimum=0, description="grams; 0 = the last weighing before"),
         Field("water_type", relation="water-type"),
     ),
     Surgery: (
-        Field("subject", required=True, null=False, description=SUBJECT),
-        Field("lab", relation="labs", description=LAB),
+        Field("subject", required=True, null=False, blank=False, description=SUBJECT),
+        Field("lab", relation="labs", null=True, description=LAB),
         Field("start_time", "datetime"),
         Field("end_time", "datetime"),
         Field("procedures", "list", relation="procedures"),
