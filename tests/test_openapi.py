@@ -60,3 +60,44 @@ def test_the_root_lists_every_endpoint_a_get_reaches(module_api):
         if path != "/" and "GET" in methods and "{" not in path:
             assert root[path.strip("/")] == f"http://localhost{path}"
     assert all(re.match(r"^http://localhost/[^{}]+$", url) for url in root.values())
+
+
+def test_every_operation_declares_its_statuses_and_their_bodies(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            assert any(status.startswith(("2", "3")) for status in responses), (method, path)
+            for status, answer in responses.items():
+                if status.startswith("4"):
+                    assert answer["content"]["application/json"]["schema"] == {
+                        "$ref": "#/components/schemas/error"
+                    }
+
+
+def test_resource_operations_declare_their_record_shapes(schema):
+    sessions, session = schema["paths"]["/sessions"], schema["paths"]["/sessions/{key}"]
+    page = sessions["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert page["required"] == ["count", "next", "previous", "results"]
+    assert page["properties"]["results"]["items"] == {"$ref": "#/components/schemas/sessions-record"}
+    assert set(sessions["post"]["responses"]) == {"201", "400", "401", "403", "404", "409"}
+    assert "content" not in session["delete"]["responses"]["204"]
+    record = schema["components"]["schemas"]["users-record"]["properties"]
+    assert "password" not in record
+    assert record["is_superuser"]["type"] == "boolean"
+
+
+def test_anonymous_operations_do_not_declare_401_unless_they_challenge(schema):
+    assert "401" not in schema["paths"]["/health"]["get"]["responses"]
+    assert set(schema["paths"]["/auth-token"]["post"]["responses"]) == {"200", "400"}
+    download = schema["paths"]["/{lab}/Subjects/{subject}/{date}/{number}/{filename}"]["get"]["responses"]
+    assert {"302", "401"} <= set(download)
+
+
+def test_the_limits_are_in_the_schema(schema):
+    sessions = schema["components"]["schemas"]["sessions"]["properties"]
+    assert sessions["narrative"]["maxLength"] == 100_000
+    assert sessions["task_protocol"]["maxLength"] == 255
+    assert sessions["subject"]["minLength"] == 1
+    weighings = schema["components"]["schemas"]["weighings"]["properties"]
+    assert weighings["weight"]["maximum"] == 9.9e125
+    assert "nullable" not in schema["components"]["schemas"]["subjects"]["properties"]["description"]
