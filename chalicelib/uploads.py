@@ -22,6 +22,7 @@ from chalicelib.auth import Principal
 from chalicelib.aws import settings
 from chalicelib.datasets import datasets_of_session
 from chalicelib.errors import BadRequest, NotFound, PermissionDenied
+from chalicelib.fields import NAME_LENGTH
 from chalicelib.models import Dataset, FileRecord, Lab, Session, Upload, UploadFile
 from chalicelib.models.base import now
 from chalicelib.observability import logger
@@ -344,6 +345,8 @@ def files_with_status(principal: Principal | None, status: str, lab: str | None)
     principal = require_read(principal)
     if status not in ("pending", "registered", "rejected"):
         raise BadRequest(f"status: {status!r} is not pending, registered or rejected")
+    if lab and len(lab) > NAME_LENGTH:
+        raise BadRequest(f"lab: at most {NAME_LENGTH} characters")
     labs = [lab] if lab else sorted(principal.labs)
     if principal.is_superuser and not lab:
         labs = [item.name for item in Lab.scan()]

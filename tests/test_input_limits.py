@@ -58,6 +58,9 @@ def test_a_filter_value_longer_than_any_key_finds_nothing(api, subject):
     assert response.status_code == 200
     assert response.json_body["count"] == 0
     assert api.get("/subjects/" + "x" * 3000).status_code == 404
+    assert api.get("/water-requirement/" + "x" * 3000).status_code == 404
+    assert api.get("/public/releases/" + "é" * 1000, user=None).status_code == 404
+    assert api.get("/uploads?status=pending&lab=" + "x" * 3000).status_code == 400
 
 
 @pytest.mark.parametrize(

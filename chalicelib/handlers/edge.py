@@ -16,8 +16,8 @@ from chalice import Blueprint, Response
 from chalice.app import ChaliceViewError, Request
 
 from chalicelib.auth import Principal, authenticate
-from chalicelib.errors import OnecloudError
-from chalicelib.fields import FormText, parse_json
+from chalicelib.errors import NotFound, OnecloudError
+from chalicelib.fields import NAME_LENGTH, FormText, parse_json
 from chalicelib.forms import parse_form
 from chalicelib.observability import logger
 from chalicelib.permissions import require_read
@@ -101,6 +101,9 @@ def json_errors(view: Callable[..., Any], current: Callable[[], Request] | None 
         try:
             if current is not None:
                 require_read(principal_of(current()))
+            too_long = [name for name, value in kwargs.items() if len(str(value)) > NAME_LENGTH]
+            if too_long:  # no key, name or file name is that long: DynamoDB would refuse to look it up
+                raise NotFound(f"{too_long[0]}: nothing is named with over {NAME_LENGTH} characters")
             response = view(*args, **kwargs)
             return response if isinstance(response, Response) else json_response(response)
         except OnecloudError as error:
