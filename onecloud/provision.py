@@ -4,6 +4,7 @@ every table, the data bucket and the upload queue (with its dead-letter queue) f
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from chalicelib import aws
 from chalicelib.models.tables import table_definitions
@@ -12,6 +13,7 @@ MAX_RECEIVES = 5
 
 
 def create_tables() -> list[str]:
+    """Every table the models define; a table kept from an earlier version gains the indexes it lacks."""
     dynamodb = aws.client("dynamodb")
     existing = set(dynamodb.list_tables()["TableNames"])
     created = []
@@ -19,7 +21,21 @@ def create_tables() -> list[str]:
         if definition["TableName"] not in existing:
             dynamodb.create_table(**definition)
             created.append(definition["TableName"])
+        else:
+            _add_missing_indexes(dynamodb, definition)
     return created
+
+
+def _add_missing_indexes(dynamodb: Any, definition: dict[str, Any]) -> None:
+    table = dynamodb.describe_table(TableName=definition["TableName"])["Table"]
+    present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    for index in definition.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] not in present:
+            dynamodb.update_table(
+                TableName=definition["TableName"],
+                AttributeDefinitions=definition["AttributeDefinitions"],
+                GlobalSecondaryIndexUpdates=[{"Create": index}],
+            )
 
 
 def create_queues() -> str:

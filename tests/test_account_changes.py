@@ -125,3 +125,23 @@ def test_a_superuser_may_step_down_once_another_one_exists(api):
     assert api.patch("/users/admin", {"is_superuser": False}).status_code == 200
     assert api.get("/me").json_body["is_superuser"] is False
     assert api.delete("/users/alice", user="alice").status_code == 409  # now the last one
+
+
+def test_a_token_table_kept_from_before_gains_the_index_revocation_needs(cloud):
+    """A local stack restarted on an old state folder: its auth-tokens table lacks the username index."""
+    from chalicelib import aws
+    from chalicelib.auth import revoke_tokens
+    from chalicelib.models import AuthToken
+    from chalicelib.models.tables import table_definition
+    from onecloud import provision
+
+    dynamodb, definition = aws.client("dynamodb"), table_definition(AuthToken)
+    dynamodb.delete_table(TableName=definition["TableName"])
+    old = {k: v for k, v in definition.items() if k != "GlobalSecondaryIndexes"}
+    old["AttributeDefinitions"] = [
+        a for a in definition["AttributeDefinitions"] if a["AttributeName"] == "token_hash"
+    ]
+    dynamodb.create_table(**old)
+    provision.create_tables()
+    issue_token("someone")
+    assert revoke_tokens("someone") == 1
