@@ -17,6 +17,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import alf, aws
 from chalicelib.errors import BadRequest, NotFound, OnecloudError
+from chalicelib.fields import Field
 from chalicelib.models import (
     DataFormat,
     DataRepository,
@@ -461,6 +462,11 @@ def _parallel(data: dict[str, Any], name: str, count: int) -> list[Any]:
     return values
 
 
+SIZE = Field("filesizes", "integer", minimum=0)
+HASH = Field("hashes", description="md5 hex")
+VERSION = Field("versions")
+
+
 def parse_register_request(data: Any) -> RegisterRequest:
     if not isinstance(data, dict):
         raise BadRequest("the request body must be a JSON object")
@@ -481,14 +487,14 @@ def parse_register_request(data: Any) -> RegisterRequest:
     for filename, md5, size, version, qc in zip(filenames, hashes, sizes, versions, qcs, strict=True):
         if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
             raise BadRequest(f"filesizes: {size!r} for {filename} is not a size in bytes")
-        if md5 is not None and not isinstance(md5, str):
-            raise BadRequest(f"hashes: {md5!r} for {filename} is not an md5 hex string")
+        size, md5 = SIZE.clean(size), HASH.clean(md5)
+        version = VERSION.clean(None if version is None else str(version))
         specs.append(
             FileSpec(
                 path=alf.parse_dataset_path(filename),
                 hash=md5,
                 size=size,
-                version=None if version is None else str(version),
+                version=version,
                 qc=None if qc is None else qc_value(qc),
             )
         )

@@ -175,3 +175,19 @@ def test_a_username_longer_than_any_account_cannot_log_in(api):
 def test_an_anonymous_caller_is_told_401_before_its_body_is_read(api, method, path):
     response = api.request(method, path, user=None, json="{not json")
     assert response.status_code == 401
+
+
+def test_special_endpoints_check_their_numbers_with_the_same_fields(api, subject):
+    session = api.post("/sessions", {"subject": "KS001", "start_time": "2024-01-01T10:00:00"}).json_body
+    task = api.post("/tasks", {"name": "Compress", "session": session["id"]}).json_body
+    refused(api, "post", f"/tasks/{task['id']}/claim", {"lease_seconds": 10**30}, names="lease_seconds")
+    refused(api, "post", f"/tasks/{task['id']}/claim", {"lease_seconds": 10**9}, names="lease_seconds")
+    assert api.get(f"/tasks/{task['id']}").json_body["status"] == task["status"]
+    registration = {
+        "path": "cortexlab/Subjects/KS001/2024-01-01/001",
+        "filenames": ["alf/spikes.times.npy"],
+        "hashes": ["0" * 32],
+        "filesizes": [10**40],
+    }
+    refused(api, "post", "/register-file", registration, names="filesizes")
+    assert api.get(f"/datasets?session={session['id']}").json_body["count"] == 0

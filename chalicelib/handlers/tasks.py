@@ -6,22 +6,18 @@ from chalice import Blueprint
 
 from chalicelib import pipeline
 from chalicelib.errors import BadRequest
+from chalicelib.fields import Field, parse_payload
 from chalicelib.handlers.edge import body, context, route
 from chalicelib.permissions import require_read, require_write
 from chalicelib.resources.pipeline import TASKS
 
 bp = Blueprint(__name__)
-_CLAIM = {
-    "type": "object",
-    "properties": {
-        "worker": {"type": "string", "description": "who runs it (defaults to the caller)"},
-        "lease_seconds": {
-            "type": "integer",
-            "minimum": 60,
-            "description": "how long before another may take over",
-        },
-    },
-}
+MAX_LEASE = 365 * 24 * 3600
+CLAIM = (
+    Field("worker", description="who runs it (defaults to the caller)"),
+    Field("lease_seconds", "integer", minimum=60, description="how long before another may take over"),
+)
+_CLAIM = {"type": "object", "properties": {f.name: f.openapi() for f in CLAIM}}
 
 
 @route(
@@ -39,11 +35,9 @@ def claim_task(key: str) -> dict:
     require_read(ctx.principal)
     task = TASKS.lookup(key)
     principal = require_write(ctx.principal, what="task", lab=task.lab, lab_scoped=True)
-    data = body(request)
-    if not isinstance(data, dict):
-        raise BadRequest("the request body must be a JSON object")
+    data = parse_payload(CLAIM, body(request), partial=True)
     worker, lease = data.get("worker") or principal.username, data.get("lease_seconds")
-    if not isinstance(worker, str) or (lease is not None and (not isinstance(lease, int) or lease < 60)):
-        raise BadRequest("worker must be a name and lease_seconds a whole number of at least 60")
+    if lease is not None and lease > MAX_LEASE:
+        raise BadRequest(f"lease_seconds: at most {MAX_LEASE} (a year)")
     pipeline.claim(task, worker, start=True, lease_seconds=lease)
     return TASKS.serialize([TASKS.lookup(key)], ctx)[0]
