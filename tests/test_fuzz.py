@@ -182,12 +182,12 @@ def test_the_fuzzer_sees_every_route():
 
 def test_the_fuzzer_fails_on_a_server_error(module_api, monkeypatch):
     """The checks are live: an operation that crashes is reported, not passed."""
-    from chalicelib import rest
+    from chalicelib.handlers import edge
 
     def crash(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(rest, "read_item", crash)
+    monkeypatch.setattr(edge, "base_url", crash)
     operation = next(o for o in OPERATIONS if o.label == "GET /labs/{key}")
     case = operation.Case(path_parameters={"key": "cortexlab"})
     response = _send(module_api, case, "admin")
