@@ -237,7 +237,7 @@ def _json(field: Field, value: Any) -> Any:
             value = parse_json(value, what=field.name)
         except BadRequest:
             value = str(value)
-    if len(json.dumps(value)) > field.longest:
+    if len(json.dumps(value, ensure_ascii=False)) > field.longest:
         raise BadRequest(f"{field.name}: the JSON is over {field.longest} characters")
     return value
 

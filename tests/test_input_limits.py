@@ -129,7 +129,14 @@ def test_a_string_over_its_length_names_the_field_and_the_limit(api, subject):
 def test_a_record_larger_than_a_dynamodb_item_is_a_400(api, subject):
     session = api.post("/sessions", {"subject": "KS001", "start_time": "2024-01-01T10:00:00"}).json_body
     big = {"narrative": "é" * TEXT_LENGTH, "json": {"notes": "ü" * (TEXT_LENGTH - 20)}}
-    refused(api, "patch", f"/sessions/{session['id']}", big, names="400", read=f"/sessions/{session['id']}")
+    refused(
+        api,
+        "patch",
+        f"/sessions/{session['id']}",
+        big,
+        names="a record holds at most",
+        read=f"/sessions/{session['id']}",
+    )
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ ITEM_BYTES = 400 * 1024  # the most one DynamoDB item holds
 def check_size(item: Model) -> None:
     """A record too large for DynamoDB is a 400 before the write (the size is over-estimated a little:
     attribute names and values as JSON)."""
-    size = len(json.dumps(item.serialize()).encode())
+    size = len(json.dumps(item.serialize(), ensure_ascii=False).encode())
     if size > ITEM_BYTES:
         raise BadRequest(
             f"the {type(item).__name__} record would be {size} bytes; a record holds at most {ITEM_BYTES}"
