@@ -109,6 +109,8 @@ def _by_subject(model: type):  # noqa: ANN202 - returns a candidates hook
 
 def _change_dated(time_field: str, what: str):  # noqa: ANN202 - returns a change hook
     def change(record: Any, data: dict[str, Any], ctx: Context) -> None:
+        if data.get(time_field, "") is None:
+            del data[time_field]  # the record keeps its time: it has one
         if (
             data.get("subject", record.subject) not in (record.subject, record.subject_id)
             or data.get("lab", record.lab) != record.lab
@@ -138,14 +140,14 @@ model_fields: dict[type, tuple[Field, ...]] = {
     Weighing: (
         Field("subject", required=True, null=False, blank=False, description=SUBJECT),
         Field("lab", relation="labs", null=True, description=LAB),
-        Field("date_time", "datetime"),
+        Field("date_time", "datetime", null=True, description="now when absent"),
         Field("weight", "number", required=True, null=False, minimum=0, description="grams"),
         Field("user", relation="users"),
     ),
     WaterAdministration: (
         Field("subject", required=True, null=False, blank=False, description=SUBJECT),
         Field("lab", relation="labs", null=True, description=LAB),
-        Field("date_time", "datetime"),
+        Field("date_time", "datetime", null=True, description="now when absent"),
         Field("water_administered", "number", minimum=0, description="mL"),
         Field("water_type", relation="water-type"),
         Field("session", "uuid", relation="sessions"),
@@ -155,7 +157,7 @@ model_fields: dict[type, tuple[Field, ...]] = {
     WaterRestriction: (
         Field("subject", required=True, null=False, blank=False, description=SUBJECT),
         Field("lab", relation="labs", null=True, description=LAB),
-        Field("start_time", "datetime"),
+        Field("start_time", "datetime", null=True, description="now when absent"),
         Field("end_time", "datetime"),
         Field("reference_weight", "number", minimum=0, description="grams; 0 = the last weighing before"),
         Field("water_type", relation="water-type"),
@@ -163,7 +165,7 @@ model_fields: dict[type, tuple[Field, ...]] = {
     Surgery: (
         Field("subject", required=True, null=False, blank=False, description=SUBJECT),
         Field("lab", relation="labs", null=True, description=LAB),
-        Field("start_time", "datetime"),
+        Field("start_time", "datetime", null=True, description="now when absent"),
         Field("end_time", "datetime"),
         Field("procedures", "list", relation="procedures"),
         Field("users", "list", relation="users"),
