@@ -25,7 +25,7 @@ from chalicelib.models import (
     Subject,
     SubjectRequest,
 )
-from chalicelib.resources.common import custom, exact
+from chalicelib.resources.common import custom, exact, lab_from
 from chalicelib.resources.genetics import NAMED_FIELDS, about_subject, by_subject, keep_subject, vocabulary
 from chalicelib.rest import REGISTRY, Context, Resource, register
 from chalicelib.subjects import find_subject
@@ -121,6 +121,7 @@ register(
         ),
         params=(exact("name"), exact("lab"), exact("line"), STATUS),
         build=_pair_build,
+        place=lab_from("line", Line),
         change=_pair_change,
         after_save=_pair_cage,
         serialize_many=_pair_json,
@@ -183,6 +184,7 @@ register(
         ),
         params=(exact("name"), exact("lab"), exact("line"), exact("breeding_pair")),
         build=_litter_build,
+        place=lab_from("line", Line),
         change=_litter_change,
         after_save=_litter_pups,
         serialize_many=_litter_json,
@@ -234,6 +236,7 @@ register(
         ),
         params=(exact("user"), exact("line"), exact("lab")),
         build=_request_build,
+        place=lab_from("line", Line),
         serialize_many=_request_json,
         ordering=lambda r: (r.date_time or "", r.id),
     )

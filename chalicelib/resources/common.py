@@ -11,6 +11,18 @@ from chalicelib.rest import Param
 NAME = r"[\w.-]+"
 
 
+def lab_from(attribute: str, model: Any) -> Callable[[Any], None]:
+    """A ``place`` hook: the record belongs to the lab of the record its ``attribute`` names (a rule to
+    its line's lab, a channel to its trajectory's), wherever a write moves it."""
+
+    def place(record: Any) -> None:
+        key = getattr(record, attribute, None)
+        if key:
+            record.lab = model.get(key).lab
+
+    return place
+
+
 def name_field(pattern: str = NAME, description: str = "unique name") -> Field:
     return Field("name", required=True, null=False, pattern=pattern, description=description)
 

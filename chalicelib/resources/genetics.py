@@ -20,7 +20,7 @@ from chalicelib.models import (
     Zygosity,
     ZygosityRule,
 )
-from chalicelib.resources.common import exact, icontains, name_field
+from chalicelib.resources.common import exact, icontains, lab_from, name_field
 from chalicelib.rest import REGISTRY, Context, Resource, register
 from chalicelib.subjects import find_subject, subjects_referenced
 
@@ -206,6 +206,7 @@ register(
         ),
         params=(exact("line"), exact("allele"), exact("lab")),
         build=_rule_build,
+        place=lab_from("line", Line),
         ordering=lambda r: (r.line, r.allele),
     )
 )

@@ -18,6 +18,7 @@ from chalicelib.models import (
     TrajectoryEstimate,
 )
 from chalicelib.models.base import now
+from chalicelib.resources.common import lab_from
 from chalicelib.rest import Context, Param, Resource, register
 from chalicelib.sessions import date_range, get_session
 from chalicelib.subjects import find_subject
@@ -140,6 +141,11 @@ def _trajectory_lab(data: dict[str, Any]) -> str | None:
     return None
 
 
+def _trajectory_place(trajectory: TrajectoryEstimate) -> None:
+    """A trajectory belongs to its insertion's lab, wherever a write moves it."""
+    trajectory.lab = _trajectory_lab(trajectory.attribute_values) or trajectory.lab
+
+
 def _trajectory_build(data: dict[str, Any], ctx: Context) -> TrajectoryEstimate:
     data["provenance"] = provenance_value(data.get("provenance") or 10)
     return TrajectoryEstimate(lab=_trajectory_lab(data), **data)
@@ -237,6 +243,7 @@ register(
             Param("project", _on_session(lambda s, v: v in s.projects), "a project of the session"),
         ),
         build=_trajectory_build,
+        place=_trajectory_place,
         change=_trajectory_change,
         candidates=_trajectory_candidates,
         serialize_many=_trajectories_json,
@@ -333,6 +340,7 @@ register(
             Param("brain_region", lambda c, v: int(c.brain_region) == atlas.region(v).id, "region id"),
         ),
         build=_channel_build,
+        place=lab_from("trajectory_estimate", TrajectoryEstimate),
         change=_channel_change,
         candidates=_channel_candidates,
         serialize_many=_channels_json,
@@ -402,6 +410,7 @@ register(
         ),
         params=(Param("lab", lambda f, v: f.lab.lower() == v.lower(), "lab name"),),
         build=_fov_build,
+        place=lab_from("session", Session),
         candidates=lambda query: (
             FieldOfView.by_session.query(query["session"]) if "session" in query else None
         ),
