@@ -89,7 +89,9 @@ class Field:
             k["AttributeName"] for index in schema["global_secondary_indexes"] for k in index["key_schema"]
         }
         null = self.null if self.null is not None else bool(attribute.null)
-        blank = self.blank and attribute.attr_name not in keys
+        # a required value that cannot be null cannot be blank either, as DRF's CharField (allow_blank
+        # False) refuses it: "" names no subject, no session, no kind
+        blank = self.blank and attribute.attr_name not in keys and not (self.required and not null)
         return replace(self, null=null, blank=blank)
 
     def openapi(self) -> dict[str, Any]:

@@ -49,6 +49,8 @@ def find_subject(reference: str, lab: str | None = None) -> Subject:
 
 def subjects_referenced(reference: str, lab: str | None = None) -> list[Subject]:
     """Every subject a reference may mean: the one with this uuid, or those with this nickname."""
+    if not reference:
+        return []
     key = _as_uuid(reference)
     if key:
         try:

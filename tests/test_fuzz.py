@@ -99,7 +99,12 @@ def world(module_api):
             "/notes", {"text": "fine", "content_type": "subject", "object_id": subject["id"]}
         ).json_body["id"],
     }
+    keys.update(_colony(a), **_histology(a, keys["insertions"], session["id"], subject["id"]))
+    keys["notification-rules"] = a(
+        "/notification-rules", {"kind": "mouse_underweight", "scope": "mine"}
+    ).json_body["id"]
     parameters = {
+        "region_id": "382",
         "nickname": "KS023",
         "upload_id": intent["id"],
         "lab": "cortexlab",
@@ -110,6 +115,65 @@ def world(module_api):
         "filename": "spikes.times.npy",
     }
     return keys, parameters
+
+
+def _made(post, path: str, body: dict) -> dict:
+    answer = post(path, body)
+    assert answer.status_code == 201, (path, answer.json_body)
+    return answer.json_body
+
+
+def _colony(post) -> dict[str, str]:
+    """A line, its vocabulary, a breeding pair, a litter, a request, tests, a rule, a cull, a housing."""
+    names = {
+        "species": {"name": "Laboratory mouse"},
+        "strains": {"name": "C57BL/6J"},
+        "sources": {"name": "Jax"},
+        "sequences": {"name": "Ai95-wt"},
+        "alleles": {"name": "Ai95", "sequences": ["Ai95-wt"]},
+        "lines": {"name": "Ai95-line", "lab": "cortexlab", "alleles": ["Ai95"]},
+        "cull-reasons": {"name": "underweight"},
+        "cull-methods": {"name": "CO2"},
+        "cage-types": {"name": "IVC"},
+        "enrichments": {"name": "tube"},
+        "foods": {"name": "chow"},
+        "locations": {"name": "room-1", "lab": "cortexlab"},
+    }
+    keys = {name: _made(post, f"/{name}", body)["name"] for name, body in names.items()}
+    for nickname, sex in (("dad", "M"), ("mum", "F"), ("old", "M")):
+        _made(post, "/subjects", {"nickname": nickname, "lab": "cortexlab", "sex": sex, "line": "Ai95-line"})
+    pair = {"name": "BP-1", "line": "Ai95-line", "father": "dad", "mother1": "mum"}
+    keys["breeding-pairs"] = _made(post, "/breeding-pairs", pair)["name"]
+    keys["litters"] = _made(post, "/litters", {"name": "L-1", "breeding_pair": "BP-1"})["name"]
+    keys["subject-requests"] = _made(post, "/subject-requests", {"line": "Ai95-line", "count": 2})["id"]
+    rule = {
+        "line": "Ai95-line",
+        "allele": "Ai95",
+        "sequence0": "Ai95-wt",
+        "sequence0_result": 1,
+        "zygosity": 2,
+    }
+    keys["zygosity-rules"] = _made(post, "/zygosity-rules", rule)["id"]
+    test = {"subject": "mum", "sequence": "Ai95-wt", "test_result": 1}
+    keys["genotype-tests"] = _made(post, "/genotype-tests", test)["id"]
+    keys["culls"] = _made(post, "/culls", {"subject": "old", "cull_reason": "underweight"})["id"]
+    keys["housings"] = _made(
+        post, "/housings", {"lab": "cortexlab", "cage_name": "H-1", "subjects": ["dad"]}
+    )["id"]
+    return keys
+
+
+def _histology(post, insertion: str, session: str, subject: str) -> dict[str, str]:
+    """A trajectory of the seeded insertion and a channel on it, a chronic insertion, a field of view."""
+    trajectory = _made(
+        post, "/trajectories", {"probe_insertion": insertion, "x": 1.0, "provenance": "Planned"}
+    )
+    return {
+        "trajectories": trajectory["id"],
+        "channels": _made(post, "/channels", {"trajectory_estimate": trajectory["id"], "axial": 20})["id"],
+        "chronic-insertions": _made(post, "/chronic-insertions", {"name": "NP1", "subject": subject})["id"],
+        "fields-of-view": _made(post, "/fields-of-view", {"name": "FOV_00", "session": session})["id"],
+    }
 
 
 def _real_keys(operation, world) -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib import cache, releases
-from chalicelib.handlers.edge import principal_of, query, route
+from chalicelib.handlers.edge import answer, principal_of, query, route
 from chalicelib.observability import logger
 
 bp = Blueprint(__name__)
@@ -24,7 +24,7 @@ def cache_info() -> dict:
     return cache.database_info(principal_of(request), releases.public_url_seconds())
 
 
-@route(bp, "/cache.zip", methods=["GET"])
+@route(bp, "/cache.zip", methods=["GET"], openapi={"responses": {"302": answer("to the cache zip")}})
 def cache_zip() -> Response:
     """The database's cache tables (Alyx's ``/cache.zip``): a redirect to the zip ``/cache/info`` names."""
     info = cache.database_info(principal_of(bp.current_request), releases.public_url_seconds())

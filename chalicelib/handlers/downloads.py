@@ -76,7 +76,14 @@ def new_download() -> Response:
     return json_response(logged, status=201)
 
 
-@route(bp, "/sync-file-status", methods=["GET"])
+@route(
+    bp,
+    "/sync-file-status",
+    methods=["GET"],
+    openapi={
+        "responses": {"200": answer("the files still due", {"type": "array", "items": {"type": "object"}})}
+    },
+)
 def sync_file_status() -> Response:
     """The files a central repository does not hold yet (Alyx's dry-run sync status); ``lab=`` narrows
     it to one lab. onecloud's store registers files as they arrive, so this lists what is still due."""
