@@ -157,3 +157,73 @@ def test_a_member_still_writes_its_own_records_by_reference(api, labs):
     assert response.status_code == 201, response.body
     response = api.post("/insertions", {"name": "probe01", "session": own["session"]["id"]}, user="alice")
     assert response.status_code == 201, response.body
+
+
+@pytest.fixture
+def colonies(api):
+    """A line, a breeding pair, a litter and a request in each lab; a trajectory of each lab's insertion."""
+    for name, body in (("sequences", {"name": "wt"}), ("alleles", {"name": "Ai95", "sequences": ["wt"]})):
+        api.post(f"/{name}", body)
+    found = {}
+    for lab, nickname, line in (("cortexlab", "KS001", "L-own"), ("churchlandlab", "CSH001", "L-other")):
+        api.post("/subjects", {"nickname": nickname, "lab": lab, "sex": "F"})
+        api.post("/lines", {"name": line, "lab": lab, "alleles": ["Ai95"]})
+        session = api.post("/sessions", {"subject": nickname, "start_time": "2024-01-31T10:00:00"}).json_body
+        insertion = api.post("/insertions", {"name": "probe00", "session": session["id"]}).json_body
+        trajectory = api.post("/trajectories", {"probe_insertion": insertion["id"], "x": 1.0}).json_body
+        found[lab] = {
+            "line": line,
+            "pair": api.post("/breeding-pairs", {"name": f"BP-{line}", "line": line}).json_body,
+            "litter": api.post("/litters", {"name": f"LT-{line}", "line": line}).json_body,
+            "request": api.post("/subject-requests", {"line": line, "count": 1}).json_body,
+            "session": session,
+            "insertion": insertion,
+            "trajectory": trajectory,
+            "subject": nickname,
+        }
+    return found["cortexlab"], found["churchlandlab"]
+
+
+def test_a_member_cannot_tie_its_colony_records_to_another_labs_line_litter_or_request(api, colonies):
+    own, other = colonies
+    refused(api, "patch", f"/breeding-pairs/{own['pair']['name']}", {"line": other["line"]})
+    refused(api, "patch", f"/litters/{own['litter']['name']}", {"breeding_pair": other["pair"]["name"]})
+    refused(api, "patch", f"/subject-requests/{own['request']['id']}", {"line": other["line"]})
+    refused(api, "patch", f"/subjects/{own['subject']}", {"litter": other["litter"]["name"]})
+    refused(api, "patch", f"/subjects/{own['subject']}", {"request": other["request"]["id"]})
+    rule = {"line": other["line"], "allele": "Ai95", "zygosity": 2}
+    assert api.post("/zygosity-rules", rule, user="alice").status_code == 403
+    assert api.get(f"/zygosity-rules?line={other['line']}").json_body["count"] == 0
+
+
+def test_a_member_cannot_attach_histology_to_another_labs_insertion_session_or_subject(api, colonies):
+    own, other = colonies
+    refused(
+        api,
+        "patch",
+        f"/trajectories/{own['trajectory']['id']}",
+        {"probe_insertion": other["insertion"]["id"]},
+    )
+    for path, body in (
+        ("/trajectories", {"probe_insertion": other["insertion"]["id"], "x": 2.0}),
+        ("/channels", {"trajectory_estimate": other["trajectory"]["id"], "axial": 20}),
+        ("/fields-of-view", {"name": "FOV_00", "session": other["session"]["id"]}),
+        ("/chronic-insertions", {"name": "NP1", "subject": other["subject"]}),
+        ("/culls", {"subject": other["subject"]}),
+        ("/genotype-tests", {"subject": other["subject"], "sequence": "wt", "test_result": 1}),
+    ):
+        before = api.get(path).json_body["count"]
+        assert api.post(path, body, user="alice").status_code == 403, path
+        assert api.get(path).json_body["count"] == before, path
+
+
+def test_a_superuser_moving_a_trajectory_moves_it_into_its_insertions_lab(api, colonies):
+    own, other = colonies
+    moved = api.patch(
+        f"/trajectories/{own['trajectory']['id']}", {"probe_insertion": other["insertion"]["id"]}
+    )
+    assert moved.status_code == 200, moved.body
+    channel = api.post("/channels", {"trajectory_estimate": own["trajectory"]["id"], "axial": 20}).json_body
+    assert api.get(f"/channels?lab=churchlandlab&trajectory_estimate={own['trajectory']['id']}").json_body[
+        "results"
+    ] == [channel]
