@@ -43,7 +43,7 @@ from chalicelib.observability import logger
 from chalicelib.permissions import require_read, require_write
 from chalicelib.qc import QC, qc_name, qc_value
 from chalicelib.registration import session_relative_path
-from chalicelib.rest import DEFAULT_LIMIT, MAX_LIMIT
+from chalicelib.rest import limit_offset
 from chalicelib.sharing import citation, datacite
 
 NAME = re.compile(r"\A[A-Za-z0-9][\w.-]{0,99}\Z", re.ASCII)  # a tag, an S3 folder and a URL segment
@@ -835,13 +835,7 @@ def published(name: str) -> Release:
 def _paging(query: Mapping[str, str], allowed: set[str]) -> tuple[int, int]:
     """limit / offset, capped as the contract caps lists: an anonymous caller cannot ask for everything."""
     _unknown(query, allowed | {"limit", "offset"}, "parameter")
-    try:
-        limit, offset = int(query.get("limit", DEFAULT_LIMIT)), int(query.get("offset", 0))
-    except ValueError:
-        raise BadRequest("limit and offset must be whole numbers") from None
-    if limit < 1 or offset < 0:
-        raise BadRequest("limit must be at least 1 and offset at least 0")
-    return min(limit, MAX_LIMIT), offset
+    return limit_offset(query)
 
 
 def _page(

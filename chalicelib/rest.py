@@ -25,6 +25,7 @@ from chalicelib.models.unique import StaleWrite, delete_unique, save_unique
 from chalicelib.permissions import require_read, require_write
 
 DEFAULT_LIMIT, MAX_LIMIT = 250, 1000
+MAX_OFFSET = 2**63 - 1
 MAX_KEY = NAME_LENGTH  # a key or filter value longer than any stored one names nothing (DynamoDB refuses it)
 PAGING = ("limit", "offset", "django")
 NOT_FILTERS = ("password",)  # write-only fields: never a filter, or a query could probe a secret
@@ -171,14 +172,15 @@ def register(resource: Resource) -> Resource:
     return resource
 
 
-def _limit_offset(query: Mapping[str, str]) -> tuple[int, int]:
+def limit_offset(query: Mapping[str, str]) -> tuple[int, int]:
+    """A list's page: ``limit`` (at most MAX_LIMIT) records from ``offset`` (a 64-bit integer at most)."""
     try:
         limit = int(query.get("limit", DEFAULT_LIMIT))
         offset = int(query.get("offset", 0))
     except ValueError:
         raise BadRequest("limit and offset must be whole numbers") from None
-    if limit < 1 or offset < 0:
-        raise BadRequest("limit must be at least 1 and offset at least 0")
+    if limit < 1 or not 0 <= offset <= MAX_OFFSET:
+        raise BadRequest(f"limit must be at least 1 and offset between 0 and {MAX_OFFSET}")
     return min(limit, MAX_LIMIT), offset
 
 
@@ -331,7 +333,7 @@ def _keyed_candidates(resource: Resource, query: Mapping[str, str], lookups: lis
 
 def list_items(resource: Resource, query: Mapping[str, str], ctx: Context, path: str) -> dict[str, Any]:
     require_read(ctx.principal)
-    limit, offset = _limit_offset(query)
+    limit, offset = limit_offset(query)
     known = resource.filters()
     query = {  # empty values are ignored, as django-filter ignores them
         name: value
