@@ -11,6 +11,7 @@ allowed to read the note.
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 from typing import Any
 
@@ -20,6 +21,8 @@ from chalicelib.forms import Upload
 from chalicelib.models import Note
 
 PREFIX = "notes/"
+_DIGITS = re.compile(r"\A\d{2,4}\Z")
+_IMAGE = re.compile(r"\A[\w.-]+\.(?:png|jpg|jpeg|gif|webp)\Z", re.IGNORECASE)
 MAX_IMAGE_BYTES = 5 * 2**20  # through Lambda (multipart): under its 6 MB payload limit
 MAX_DIRECT_BYTES = 50 * 2**20  # straight to S3 from the browser
 SIGNATURES = {
@@ -110,6 +113,20 @@ def image_of(note_id: str) -> str:
     if not note.image:
         raise NotFound(f"note {note_id} has no image")
     return storage.presign_get(note.image, 300)
+
+
+def uploaded_image(path: str) -> str:
+    """A short-lived URL of the note image at ``path`` under the media folder (``YYYY/MM/DD/<file>``):
+    Alyx's ``/uploaded/<path>``. Nothing but a stored note image is served."""
+    *date, name = path.split("/")
+    if len(date) != 3 or not all(_DIGITS.match(part) for part in date) or not _IMAGE.match(name):
+        raise NotFound(f"no uploaded image at {path[:300]!r}")
+    key = f"{PREFIX}{path}"
+    try:
+        storage.head(key)
+    except Exception:  # noqa: BLE001 - absent or unreadable: the same answer to the client
+        raise NotFound(f"no uploaded image at {path!r}") from None
+    return storage.presign_get(key, 300)
 
 
 def discard(key: str) -> None:

@@ -105,3 +105,25 @@ def test_a_note_cannot_point_its_image_at_another_object_of_the_bucket(api):
         f"/notes/{note.json_body['id']}", {"image": f"notes/{uuid.uuid4()}.png"}, user="alice"
     )
     assert changed.status_code == 400
+
+
+def test_alyx_media_path_of_a_note_image_redirects_to_it(api):
+    """Alyx's ``uploaded`` view (``/uploaded/YYYY/MM/DD/<file>``, its MEDIA_URL): the stored image, to a
+    reader; nothing for anonymous callers or paths that are not a stored note image."""
+    subject = _subject(api)
+    image = png()
+    note = _post(
+        api,
+        {"content_type": "subject", "object_id": subject, "text": "x"},
+        {"image": ("a.png", image, "image/png")},
+    ).json_body
+    (key,) = _note_images()
+    path = key.removeprefix("notes/")
+    link = api.get(f"/uploaded/{path}", user="pub")
+    assert link.status_code == 302, link.body
+    assert requests.get(link.headers["Location"], timeout=10).content == image
+    assert api.get(f"/uploaded/{path}", user=None).status_code == 401
+    year, month, day, _ = path.split("/")
+    assert api.get(f"/uploaded/{year}/{month}/{day}/{uuid.uuid4()}.png").status_code == 404
+    assert api.get(f"/uploaded/{year}/{month}/{day}/{note['id']}.txt").status_code == 404
+    assert api.get("/uploaded/..%2F..%2Fx/a/b/c.png").status_code == 404

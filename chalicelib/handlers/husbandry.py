@@ -1,4 +1,5 @@
-"""``GET /water-requirement/<nickname>``: what a restricted subject needs today; ``GET /notes/<id>/image``."""
+"""``GET /water-requirement/<nickname>``: what a restricted subject needs today; ``GET /notes/<id>/image``
+and Alyx's media path of the same images, ``GET /uploaded/YYYY/MM/DD/<file>``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import notes
 from chalicelib.errors import BadRequest
-from chalicelib.handlers.edge import context, query, route
+from chalicelib.handlers.edge import answer, context, query, route
 from chalicelib.husbandry import (
     daily_records,
     first_record_date,
@@ -58,6 +59,20 @@ def note_image(key: str) -> Response:
     """The note's image: a redirect to a short-lived link, for callers allowed to read the note."""
     require_read(context(bp.current_request).principal)
     return Response(body="", status_code=302, headers={"Location": notes.image_of(key)})
+
+
+@route(
+    bp,
+    "/uploaded/{year}/{month}/{day}/{name}",
+    methods=["GET"],
+    openapi={"responses": {"302": answer("to a short-lived link to the image")}},
+)
+def uploaded(year: str, month: str, day: str, name: str) -> Response:
+    """Alyx's ``uploaded`` view: a note image by its path under the media folder (Alyx files them by
+    upload date too), a redirect to a short-lived link for callers who may read notes."""
+    require_read(context(bp.current_request).principal)
+    location = notes.uploaded_image(f"{year}/{month}/{day}/{name}")
+    return Response(body="", status_code=302, headers={"Location": location})
 
 
 MAX_RECORD_DAYS = 3660
