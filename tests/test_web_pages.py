@@ -20,10 +20,11 @@ def test_a_visitor_who_is_not_logged_in_is_sent_to_the_login_page(web):
 
 def test_every_page_sends_an_anonymous_visitor_to_log_in(web):
     from app import app
-    from chalicelib.web.pages import is_page
+    from chalicelib.web.pages import PUBLIC_PAGES, is_page
 
+    assert {"/ui/login", "/ui/releases", "/ui/releases/{name}"} == PUBLIC_PAGES
     for path, methods in app.routes.items():
-        if not is_page(path) or path in ("/ui/login", "/ui/static/{name}"):
+        if not is_page(path) or path in ("/ui/static/{name}", *PUBLIC_PAGES):
             continue
         concrete = re.sub(r"{\w+}", "x", path)
         answer = web.get(concrete) if "GET" in methods else web.post(concrete, {}, csrf="")

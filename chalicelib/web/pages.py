@@ -44,6 +44,7 @@ SESSION_HOURS = 12
 FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"]
 
 bp = Blueprint(__name__)
+PUBLIC_PAGES: set[str] = set()  # routes open without an account (the public release pages)
 templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
     autoescape=True,
@@ -292,6 +293,8 @@ def page(
                 return error_page(web, error)
 
         route = f"/ui{path}" if path != "/" else "/ui"
+        if public:
+            PUBLIC_PAGES.add(route)
         for method in methods:  # forms post form bodies; a GET has none (Chalice then assumes JSON)
             options = {"content_types": FORM_TYPES} if method == "POST" else {}
             bp.route(route, methods=[method], name=f"{name or view.__name__}_{method.lower()}", **options)(

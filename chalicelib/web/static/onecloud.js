@@ -37,4 +37,18 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
+
+  // "Copy" buttons of the release pages copy the text of the element they name.
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    button.addEventListener("click", async () => {
+      const source = document.getElementById(button.dataset.copy);
+      try {
+        await navigator.clipboard.writeText(source.innerText);
+        button.textContent = "Copied";
+      } catch (error) {
+        window.getSelection().selectAllChildren(source);
+        button.textContent = "Selected: press Ctrl+C";
+      }
+    });
+  }
 });
