@@ -4,6 +4,7 @@ a subject's genotype, every record's history, and the user's notifications on th
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 
@@ -51,6 +52,7 @@ def test_a_colony_manager_finds_every_colony_list_from_the_navigation(colony):
     for path in ("/ui/lines", "/ui/breeding-pairs", "/ui/litters", "/ui/subject-requests", "/ui/culls"):
         assert f'href="{path}"' in hub.text, path
     assert 'href="/ui/housings"' in hub.text
+    assert re.search(r"Lines\s+1 active", hub.plain) and re.search(r"Breeding pairs\s+1 current", hub.plain)
 
 
 def test_lines_show_active_ones_by_default_and_inactive_ones_on_asking(colony):
