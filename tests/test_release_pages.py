@@ -64,3 +64,22 @@ def test_a_draft_or_unknown_release_has_no_page(api, web, world):  # noqa: F811
     assert web.get("/ui/releases/later").status == 404
     assert web.get("/ui/releases/nothing").status == 404
     assert "later" not in web.get("/ui/releases")
+
+
+def test_a_superuser_checks_a_draft_on_its_page_and_publishes_it(api, web, world):  # noqa: F811
+    from chalicelib.models import Dataset
+
+    api.post("/releases", {"name": "later", "draft": True, "query": {"sessions": [world[1]]}, **CITABLE})
+    table = next(d for d in Dataset.by_session.query(world[1]) if d.name == "_ibl_trials.table.pqt")
+    Dataset(id=table.id).update(actions=[Dataset.qc.set(50)])
+    assert web.login("alice").get("/ui/releases/later/draft").status == 403
+    admin = web.login("admin")
+    assert "later" in admin.get("/ui/releases")  # listed among the drafts
+    page = admin.get("/ui/releases/later/draft")
+    assert page.status == 200 and "Datasets that stop the release" in page
+    assert "_ibl_trials.table.pqt" in page and "its QC is CRITICAL" in page
+    refused = admin.post("/ui/releases/later/draft", {})
+    assert refused.status == 400 and "cannot release" in refused
+    published = admin.post("/ui/releases/later/draft", {"force": "yes"})
+    assert published.status == 303 and published.location == "/ui/releases/later"
+    assert web.get("/ui/releases/later").status == 200

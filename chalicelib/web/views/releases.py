@@ -15,9 +15,11 @@ from typing import Any
 from chalice import Response
 
 from chalicelib import releases
-from chalicelib.models import ReleasedDataset, ReleasedSession
+from chalicelib.errors import BadRequest
+from chalicelib.models import Release, ReleasedDataset, ReleasedSession
+from chalicelib.models.release import DRAFT
 from chalicelib.sharing.citation import LICENCES
-from chalicelib.web.pages import Web, nav, page, render, templates
+from chalicelib.web.pages import Web, nav, page, redirect, render, templates
 
 nav("Releases", "/releases", order=90)
 
@@ -41,8 +43,16 @@ def _base(web: Web) -> str:
 @page("/releases", public=True)
 def release_list(web: Web) -> Response:
     found = releases.list_releases(EVERYTHING, _base(web))
+    drafts = []
+    if web.principal is not None and web.principal.is_superuser:
+        drafts = sorted((r for r in Release.scan() if r.status == DRAFT), key=lambda r: r.name)
     return render(
-        web, "releases.html", title="Public releases", releases=found["results"], count=found["count"]
+        web,
+        "releases.html",
+        title="Public releases",
+        releases=found["results"],
+        count=found["count"],
+        drafts=drafts,
     )
 
 
@@ -140,4 +150,27 @@ def release_page(web: Web, name: str) -> Response:
         nwb=nwb_files(name, base),
         snippet=one_snippet(base, name, chosen, files),
         json_ld=document,
+    )
+
+
+@page("/releases/{name}/draft", ("GET", "POST"))
+def draft_page(web: Web, name: str) -> Response:
+    """A draft checked against the store (superusers): each dataset that would stop it, sessions still
+    awaiting their NWB export, and the button that publishes it (forcing CRITICAL QC when ticked)."""
+    base = _base(web)
+    refused: dict[str, Any] = {}
+    if web.request.method == "POST":
+        try:
+            releases.publish_draft(web.principal, name, {"force": web.value("force") == "yes"}, base)
+            return redirect(web, f"/releases/{name}")
+        except BadRequest as error:
+            refused = {"detail": error.detail, **error.extra}
+    preview = releases.draft_preview(web.principal, name, base)
+    return render(
+        web,
+        "release_draft.html",
+        status=400 if refused else 200,
+        title=f"Draft {name}",
+        draft=preview,
+        refused=refused,
     )
