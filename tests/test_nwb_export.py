@@ -219,3 +219,48 @@ def test_an_export_is_asked_by_the_sessions_lab_and_a_session_without_data_ends_
     assert Task.get(first["id"]).status == "Errored"
     assert "has no trials, wheel or spike sorting to export" in capsys.readouterr().err  # the job's log
     assert not [d for d in datasets_of_session(session) if d.collection == "nwb"]
+
+
+def test_trials_columns_follow_ibl_to_nwbs_order_and_recorded_intervals_bound_each_trial():
+    import datetime
+
+    n = 4
+    trials = {name: np.arange(n, dtype=float) + i for i, (name, _, _) in enumerate(nwb.TRIALS_COLUMNS)}
+    trials["quiescencePeriod"] = np.full(n, 0.5)
+    trials["intervals"] = np.c_[np.arange(n) * 10.0, np.arange(n) * 10.0 + 8]
+    assert [column for _, column, _ in nwb.trials_columns(trials)] == [
+        "choice", "feedback_type", "reward_volume", "contrast_left", "contrast_right", "probability_left",
+        "feedback_time", "response_time", "stim_off_time", "stim_on_time", "go_cue_time",
+        "go_cue_trigger_time", "first_movement_time", "quiescence_period",
+    ]  # fmt: skip
+    subject = nwb.SubjectInfo("M1", "Mus musculus", "F", "2020-01-01")
+    nwbfile = nwb.new_file(
+        nwb.SessionInfo(
+            "6f0cbd4c-0000-4000-8000-000000000001", "lab", "", subject, "2020-03-01", 1,
+            datetime.datetime(2020, 3, 1, 9, tzinfo=datetime.UTC), None,
+        )
+    )  # fmt: skip
+    assert nwb.add_trials(nwbfile, trials) == n
+    table = nwbfile.trials.to_dataframe()
+    np.testing.assert_array_equal(table["start_time"], trials["intervals"][:, 0])
+    np.testing.assert_array_equal(table["stop_time"], trials["intervals"][:, 1])
+    assert "no trials.intervals" not in nwbfile.trials.description
+    assert nwbfile.subject.age == "P60D"
+
+
+def test_a_release_that_asks_for_nwb_exports_its_sessions_and_serves_the_files(api, session, monkeypatch):
+    land({"alf/_ibl_trials.table.pqt": swc_054_table(DATE).read_bytes()})
+    land(wheel_files())
+    body = {"name": "with_nwb", "draft": True, "nwb": True, "query": {"sessions": [session]}}
+    drafted = api.post("/releases", body).json_body
+    assert drafted["check"]["nwb_missing"] == [session]
+    (task,) = [t for t in Task.by_session.query(session) if t.name == "ExportNWB"]
+    assert run_export(task.id, monkeypatch) == 0
+    assert api.get("/releases/with_nwb/draft").json_body["check"]["publishable"] is True
+    published = api.post("/releases/with_nwb/publish", {})
+    assert published.status_code == 201, published.json_body
+    files = api.get("/public/releases/with_nwb/datasets", user=None).json_body["results"]
+    (exported_file,) = [f for f in files if f["rel_path"].startswith("nwb/")]
+    assert exported_file["rel_path"] == f"nwb/session.nwb.{SUBJECT}_{DATE}_001.nwb"
+    answer = api.get(exported_file["url"].removeprefix("http://localhost"), user=None)
+    assert answer.status_code == 302
