@@ -257,6 +257,7 @@ def test_the_adverse_effects_view_lists_subjects_with_effects_and_how_they_ended
     )
     page = colony.get("/ui/adverse-effects")
     assert "dad" in page and "weight loss" in page and "mum" not in page
+    assert "weight loss" in colony.login("admin").get("/ui/adverse-effects")  # every lab's, for a superuser
 
 
 def test_colony_fields_edited_on_the_subject_page_and_a_stale_edit_is_refused_with_what_changed(colony, api):

@@ -182,13 +182,18 @@ KINDS: dict[str, Kind] = {
 KEYS = {"lines": "name", "breeding-pairs": "name", "litters": "name"}  # the rest are keyed by id
 
 
+def _lab_filters(web: Web) -> list[dict[str, str]]:
+    """One list call per lab of the user's own; one call in all for a user shown every lab."""
+    return [{"lab": lab} for lab in labs_shown(web)] if web.user.labs else [{}]
+
+
 def listed(web: Web, resource: str, **query: str) -> list[dict[str, Any]]:
     """Every record of ``resource`` in the labs the page shows, as the REST API serves them."""
     found: list[dict[str, Any]] = []
-    for lab in labs_shown(web):
+    for lab in _lab_filters(web):
         offset = 0
         while True:
-            params = {**query, "lab": lab, "limit": str(rest.MAX_LIMIT), "offset": str(offset)}
+            params = {**query, **lab, "limit": str(rest.MAX_LIMIT), "offset": str(offset)}
             answer = rest.list_items(rest.REGISTRY[resource], params, web.ctx, f"/{resource}")
             found += answer["results"]
             offset += rest.MAX_LIMIT
@@ -403,12 +408,10 @@ def litter_page(web: Web, name: str) -> Response:
 def adverse_effects(web: Web) -> Response:
     """Alyx's adverse effects view: the labs' subjects with adverse effects or an actual severity
     recorded, with how they ended (for the yearly return to the licensing authority)."""
-    subjects = [
-        s
-        for lab in labs_shown(web)
-        for s in Subject.by_lab.query(lab)
-        if s.adverse_effects or s.actual_severity is not None
-    ]
+    everyone = (
+        [Subject.scan()] if not web.user.labs else [Subject.by_lab.query(lab) for lab in labs_shown(web)]
+    )
+    subjects = [s for found in everyone for s in found if s.adverse_effects or s.actual_severity is not None]
     subjects.sort(key=lambda s: (s.death_date or "9999", s.nickname))
     culled = {c["subject"]: c for c in listed(web, "culls")}
     return render(web, "adverse_effects.html", title="Adverse effects", subjects=subjects, culled=culled)
