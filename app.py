@@ -4,6 +4,7 @@ from chalice import Chalice
 
 from chalicelib.handlers import (
     alyx,
+    analyses,
     atlas,
     auth,
     cache,
@@ -41,6 +42,7 @@ for blueprint in (
     alyx.bp,
     notifications.bp,
     atlas.bp,
+    analyses.bp,
     sharing.bp,
 ):
     app.register_blueprint(blueprint)

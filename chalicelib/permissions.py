@@ -29,3 +29,11 @@ def require_write(principal: Principal | None, *, what: str, lab: str | None, la
     if lab is None or lab not in principal.labs:
         raise PermissionDenied(f"you are not a member of lab {lab!r}, which owns this {what}")
     return principal
+
+
+def require_member(principal: Principal | None, *, what: str) -> Principal:
+    """Any account but a public one: starting work that reads every lab's records (an analysis run)."""
+    principal = require_read(principal)
+    if principal.is_public_user and not principal.is_superuser:
+        raise PermissionDenied(f"public users have read-only access: they cannot start {what}")
+    return principal

@@ -345,7 +345,14 @@ def log_tail(stream: str | None) -> str:
 
 
 def on_job_state(detail: dict[str, Any]) -> Task | None:
-    """Apply one 'Batch Job State Change' to its task. Events of an older attempt are ignored."""
+    """Apply one 'Batch Job State Change' to its task (or to its analysis run). Events of an older attempt
+    are ignored."""
+    if (detail.get("parameters") or {}).get("run_id"):
+        from chalicelib.analyses.training_time import runs
+
+        final = detail.get("status") in ("SUCCEEDED", "FAILED")
+        runs.on_job_state(detail, log_tail(_stream(detail)) if final else "")
+        return None
     task_id = (detail.get("parameters") or {}).get("task_id")
     try:
         task = Task.get(task_id)

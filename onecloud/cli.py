@@ -297,6 +297,97 @@ def import_alyx_command(
     click.echo(summary(reports, missing))
 
 
+@cli.command("demo")
+@click.option(
+    "--mice", default=150, show_default=True, type=click.IntRange(1, 1000), help="Mice in the colony."
+)
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0), help="Same seed, same colony.")
+@click.option("--url", help=URL_HELP)
+@click.option("--jobs", default=4, show_default=True, type=click.IntRange(1, 64), help="Sessions in flight.")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for every training status.")
+@click.option("--timeout", default=7200.0, show_default=True, type=click.FloatRange(min=0), help="Seconds.")
+def demo_command(mice: int, seed: int, url: str | None, jobs: int, wait: bool, timeout: float) -> None:
+    """Fill a running stack with a seeded demo colony: four labs, MICE mice with their water restrictions,
+    weighings and water, and weeks of training sessions (trials, wheel, ambient sensor data) uploaded as a
+    rig does, so the pipeline computes their training status. Needs a superuser's log-in (it creates labs)."""
+    import time
+
+    from onecloud.client import ApiError, api_url, authenticated
+    from onecloud.demo.colony import make_colony
+    from onecloud.demo.send import send, wait_for_training
+
+    started = time.monotonic()
+    click.echo(f"simulating {mice} mice learning the task (seed {seed})...")
+    colony = make_colony(mice, seed)
+    click.echo(
+        f"simulated {sum(len(m.sessions) for m in colony)} sessions in {time.monotonic() - started:.0f} s"
+    )
+    try:
+        api = authenticated(api_url(url), connections=jobs)
+        sent = send(api, colony, jobs=jobs, report=click.echo)
+        if wait:
+            counts = wait_for_training(api, sent["sessions"], timeout, report=click.echo)
+            if counts["pending"] or counts["Complete"] + counts["Errored"] < sent["sessions"]:
+                _fail(f"training status of some sessions still pending after {timeout:g} s", 1)
+    except ApiError as error:
+        _fail(str(error), 2)
+    click.echo(f"demo ready in {time.monotonic() - started:.0f} s: open {api.url}/ui/training")
+
+
+@cli.group()
+def analyses() -> None:
+    """Analyses over everything stored."""
+
+
+@analyses.command("training-time")
+@click.option("--project", help="Only subjects of this project (the paper: ibl_neuropixel_brainwide_01).")
+@click.option("--lab", help="Only subjects of this lab.")
+@click.option(
+    "--cutoff", help="Only mice trained on or before this date, YYYY-MM-DD (the paper: 2020-03-23)."
+)
+@click.option(
+    "--seed", default=0, show_default=True, type=click.IntRange(0), help="Forests, folds, shuffles."
+)
+@click.option("--mode", type=click.Choice(["paper", "methods"]), default="paper", show_default=True)
+@click.option("--shuffles", default=100, show_default=True, type=click.IntRange(0), help="Label shuffles.")
+@click.option("--url", help=URL_HELP)
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Follow the run until it ends.")
+def training_time_command(
+    project: str | None,
+    lab: str | None,
+    cutoff: str | None,
+    seed: int,
+    mode: str,
+    shuffles: int,
+    url: str | None,
+    wait: bool,
+) -> None:
+    """Predict time to trained from the first five training days (the paper's Fig. 2), as a Batch job over
+    everything stored; prints the scores and the page that draws them."""
+    from onecloud.client import ApiError, api_url, authenticated
+    from onecloud.training_time import follow, summary
+
+    options = {
+        "project": project,
+        "lab": lab,
+        "cutoff": cutoff,
+        "seed": seed,
+        "mode": mode,
+        "shuffles": shuffles,
+    }
+    try:
+        api = authenticated(api_url(url))
+        run = api.post("/analyses/training-time", options)
+        click.echo(f"run {run['id']} submitted")
+        if not wait:
+            return
+        run = follow(api, run["id"])
+    except ApiError as error:
+        _fail(str(error), 2)
+    click.echo(summary(api.url, run))
+    sys.exit(0 if run["status"] == "Complete" else 1)
+
+
 def main() -> None:
     try:
         cli(standalone_mode=False)

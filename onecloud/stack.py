@@ -86,6 +86,9 @@ class LocalStack:
     def start(self) -> None:
         from moto.server import ThreadedMotoServer
 
+        from onecloud import moto_transactions
+
+        moto_transactions.apply()  # transactions cost what they touch, not the size of the tables
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
         options = self.options
         _check_port_free(options.host, options.aws_port, "ONECLOUD_AWS_PORT (moto)")

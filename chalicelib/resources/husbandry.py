@@ -233,6 +233,7 @@ for name, singular, model, time_field, description in (
             place=_session_of_subject if model is WaterAdministration else None,
             candidates=_by_subject(model),
             after_save=_weighed if model is Weighing else None,
+            bulk_create=model in (Weighing, WaterAdministration),  # a day's or a colony's records at once
             ordering=lambda record, time_field=time_field: getattr(record, time_field),
         )
     )
