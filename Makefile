@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test unit lint clean synth deploy destroy
+.PHONY: up test unit lint clean synth deploy destroy demo
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 
 up: $(STAMP)
 	$(BIN)/onecloud up
+
+# A seeded demo colony sent to the running stack (make up); DEMO_ARGS="--mice 12 --seed 1" to change it.
+demo: $(STAMP)
+	$(BIN)/onecloud demo $(DEMO_ARGS)
 
 # Every test, the end-to-end runs (marker e2e) included.
 test: $(STAMP)
