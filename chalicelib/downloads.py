@@ -36,7 +36,7 @@ def presigned_download(path: str, principal: Principal | None) -> str:
         raise missing
     try:
         dataset = Dataset.get(full.dataset.filename.uuid)
-        session = Session.get(dataset.session)
+        session = Session.get(dataset.session or "-")  # an aggregate is in no session folder
     except (Dataset.DoesNotExist, Session.DoesNotExist):
         raise missing from None
     identity = alf.DatasetPath(

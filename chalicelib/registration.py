@@ -9,6 +9,7 @@ and file records are written in one transaction.
 from __future__ import annotations
 
 import fnmatch
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -30,6 +31,7 @@ from chalicelib.models import (
     Tag,
 )
 from chalicelib.models.base import now
+from chalicelib.models.data import AGGREGATE
 from chalicelib.models.unique import UniqueKey
 from chalicelib.qc import qc_value
 
@@ -127,6 +129,75 @@ def session_relative_path(session: Session) -> str:
     return f"{session.lab}/Subjects/{session.subject}/{session.date}/{int(session.number):03d}"
 
 
+# Alyx's content types of records a dataset may aggregate over, by the names clients give them
+CONTENT_TYPES = {
+    "subject": "subjects.subject",
+    "probeinsertion": "experiments.probeinsertion",
+    "lab": "misc.lab",
+    "project": "subjects.project",
+    "tag": "data.tag",
+}
+
+
+@dataclass(frozen=True)
+class Owner:
+    """What registered datasets belong to: a session, or (an aggregate, Alyx's dataset without a
+    session) the record ``content_type``/``object_id`` names. ``lab`` is whose write it is."""
+
+    lab: str
+    session: Session | None = None
+    content_type: str | None = None
+    object_id: str | None = None
+    subject: str | None = None  # the nickname an answer shows
+
+    @classmethod
+    def of(cls, session: Session) -> Owner:
+        return cls(lab=session.lab, session=session, subject=session.subject)
+
+    @property
+    def base(self) -> str:
+        """The folder file records' paths start with: the session's; an aggregate's path is its own."""
+        return session_relative_path(self.session) if self.session else ""
+
+
+def aggregate_owner(
+    content_type: str, object_id: str, labs: Sequence[str], caller_labs: Sequence[str]
+) -> Owner:
+    """The record an aggregate dataset belongs to (a 400 naming what is wrong, as Alyx's register-file).
+    Its lab is the subject's or insertion's; for a lab, project or tag, the lab named in ``labs`` or the
+    caller's only lab."""
+    from chalicelib.models import Lab, ProbeInsertion, Project, Subject
+
+    kind = CONTENT_TYPES.get(content_type.lower()) or (
+        content_type.lower() if content_type.lower() in CONTENT_TYPES.values() else None
+    )
+    if kind is None:
+        known = ", ".join(sorted(CONTENT_TYPES.values()))
+        raise BadRequest(f"content_type: invalid content type {content_type!r} (one of {known})")
+    try:
+        key = str(uuid.UUID(str(object_id)))
+    except ValueError:
+        raise BadRequest(f"object_id: invalid object ID {object_id!r}") from None
+    found: Any = None
+    if kind == "subjects.subject":
+        found = Subject.get(key) if Subject.count(key) else None
+    elif kind == "experiments.probeinsertion":
+        found = ProbeInsertion.get(key) if ProbeInsertion.count(key) else None
+    else:
+        model = {"misc.lab": Lab, "subjects.project": Project, "data.tag": Tag}[kind]
+        found = next((r for r in model.scan(model.id == key)), None)
+    if found is None:
+        raise BadRequest(f"object_id: invalid object ID {object_id!r}: no {kind} has it")
+    lab = getattr(found, "lab", None) or (found.name if kind == "misc.lab" else None)
+    if lab is None:
+        choices = list(labs) or list(caller_labs)
+        if len(choices) != 1:
+            raise BadRequest("labs: name the lab the aggregate belongs to")
+        lab = choices[0]
+    subject = found.nickname if kind == "subjects.subject" else None
+    return Owner(lab=lab, content_type=kind, object_id=key, subject=subject)
+
+
 def repositories_for(lab: str, name: str | None, *, server_only: bool) -> list[DataRepository]:
     """The repositories that get a file record: every repository of the lab, and the named one (the
     one the files exist in) even when it is not the lab's."""
@@ -144,6 +215,21 @@ def repositories_for(lab: str, name: str | None, *, server_only: bool) -> list[D
         found = [r for r in found if not r.globus_is_personal or r.name == name]
     if not found:
         raise BadRequest(f"lab {lab!r} has no data repository: name one with 'name'")
+    return found
+
+
+def named_repository(name: str | None, hostname: str | None = None) -> DataRepository:
+    """The repository an aggregate's files sit in, by name or hostname (Alyx requires one of them)."""
+    if not name and not hostname:
+        raise BadRequest("name: a repository name or hostname is required for datasets of no session")
+    if name:
+        try:
+            return DataRepository.get(name)
+        except DataRepository.DoesNotExist:
+            raise BadRequest(f"name: data repository {name!r} does not exist") from None
+    found = next(iter(DataRepository.scan(DataRepository.hostname == hostname)), None)
+    if found is None:
+        raise BadRequest(f"hostname: no data repository has the hostname {hostname!r}")
     return found
 
 
@@ -168,29 +254,34 @@ def protection_details(
     return details if blocked else None
 
 
-def datasets_in_collections(session_id: str, collections: set[str]) -> dict[str, Dataset]:
-    """The session's datasets in these collections, by identity: one range query per collection, so a
+def datasets_in_collections(owner: Owner, collections: set[str]) -> dict[str, Dataset]:
+    """The owner's datasets in these collections, by identity: one range query per collection, so a
     registration reads what it may touch (its collection's revisions), not the whole session."""
     found: dict[str, Dataset] = {}
     for collection in collections:
         condition = Dataset.relative_path.startswith(f"{collection}/") if collection else None
-        found.update(
-            (d.relative_path, d)
-            for d in Dataset.by_session.query(session_id, condition)
-            if d.collection == collection
-        )
+        if owner.session is not None:
+            candidates = Dataset.by_session.query(owner.session.id, condition)
+        else:
+            candidates = (
+                d
+                for d in Dataset.by_aggregate.query(AGGREGATE, condition)
+                if (d.content_type, d.object_id) == (owner.content_type, owner.object_id)
+            )
+        found.update((d.relative_path, d) for d in candidates if d.collection == collection)
     return found
 
 
 def check_protection(
-    session: Session,
+    owner: Owner | Session,
     specs: Sequence[FileSpec],
     sent_names: Sequence[str],
     vocabulary: Vocabulary | None = None,
 ) -> dict[str, Dataset]:
-    """The session's datasets by identity, after refusing (403) files that would overwrite protected ones."""
+    """The owner's datasets by identity, after refusing (403) files that would overwrite protected ones."""
+    owner = owner if isinstance(owner, Owner) else Owner.of(owner)
     protected_tags = (vocabulary or Vocabulary()).protected_tags
-    existing = datasets_in_collections(session.id, {spec.path.collection for spec in specs})
+    existing = datasets_in_collections(owner, {spec.path.collection for spec in specs})
     details = protection_details(specs, sent_names, existing, protected_tags)
     if details is not None:
         raise Protected(details)
@@ -199,7 +290,8 @@ def check_protection(
 
 def register_files(
     *,
-    session: Session,
+    session: Session | None = None,
+    owner: Owner | None = None,
     specs: Sequence[FileSpec],
     sent_names: Sequence[str],
     repository: str | None,
@@ -209,14 +301,18 @@ def register_files(
     server_only: bool = False,
     vocabulary: Vocabulary | None = None,
 ) -> list[dict[str, Any]]:
-    """Register ``specs`` (files of ``session``) and return one summary per file, in order."""
+    """Register ``specs`` (files of ``session`` or ``owner``) and return one summary per file, in order."""
+    owner = owner or Owner.of(session)
     vocabulary = vocabulary or Vocabulary()
     typed = [
         (spec, vocabulary.dataset_type(spec.path.filename), vocabulary.data_format(spec.path.filename))
         for spec in specs
     ]
-    repositories = repositories_for(session.lab, repository, server_only=server_only)
-    existing = check_protection(session, specs, sent_names, vocabulary)
+    if owner.session is None:  # an aggregate: the repository it sits in, named (as Alyx requires)
+        repositories = [named_repository(repository)]
+    else:
+        repositories = repositories_for(owner.lab, repository, server_only=server_only)
+    existing = check_protection(owner, specs, sent_names, vocabulary)
     lookalikes = Lookalikes(existing)
     for spec in specs:
         lookalikes.add(spec)
@@ -227,7 +323,7 @@ def register_files(
     summaries = []
     for spec, dataset_type, data_format in typed:
         dataset = _write_dataset(
-            session,
+            owner,
             spec,
             dataset_type.name,
             data_format.name,
@@ -240,7 +336,7 @@ def register_files(
             named=repository,
         )
         existing[dataset.relative_path] = dataset
-        summaries.append(summary(dataset, [records[(dataset.id, r.name)] for r in repositories], session))
+        summaries.append(summary(dataset, [records[(dataset.id, r.name)] for r in repositories], owner))
     return summaries
 
 
@@ -250,7 +346,7 @@ def _ensure_revision(name: str) -> None:
 
 
 def _write_dataset(
-    session: Session,
+    owner: Owner,
     spec: FileSpec,
     dataset_type: str,
     data_format: str,
@@ -270,8 +366,11 @@ def _write_dataset(
     if created:
         name = str(spec.path.filename.without_uuid())
         dataset = Dataset(
-            session=session.id,
-            lab=session.lab,
+            session=owner.session.id if owner.session else None,
+            content_type=owner.content_type,
+            object_id=owner.object_id,
+            aggregate=None if owner.session else AGGREGATE,
+            lab=owner.lab,
             relative_path=spec.identity,
             name=name,
             collection=spec.path.collection,
@@ -299,7 +398,7 @@ def _write_dataset(
             and d.collection == dataset.collection
             and d.name == dataset.name
         ]
-    base = session_relative_path(session)
+    base = owner.base
     with TransactWrite(connection=aws.dynamodb_connection()) as tx:
         if created:
             tx.save(dataset, condition=Dataset.id.does_not_exist())
@@ -316,10 +415,10 @@ def _write_dataset(
             if record is None:
                 record = FileRecord(
                     dataset=dataset.id,
-                    session=session.id,
+                    session=owner.session.id if owner.session else None,
                     data_repository=repository.name,
-                    relative_path=f"{base}/{dataset.relative_path}",
-                    lab=session.lab,
+                    relative_path=f"{base}/{dataset.relative_path}".lstrip("/"),
+                    lab=owner.lab,
                     exists=present,
                 )
                 records[(dataset.id, repository.name)] = record
@@ -344,6 +443,10 @@ def data_url(record: FileRecord, repositories: dict[str, DataRepository], base_u
     root = repository.data_url or (base_url if repository.name == aws.settings().s3_repository else "")
     if not root:
         return None
+    if not record.session:  # an aggregate's path has no session folder: Subjects/<lab>/<nickname>/...
+        path = alf.parse_dataset_path(record.relative_path)
+        remote: Any = alf.DatasetPath(path.filename.with_uuid(record.dataset), path.collection, path.revision)
+        return f"{root.rstrip('/')}/{remote}"
     path = alf.parse_path(record.relative_path)
     remote = alf.FullPath(
         path.session,
@@ -356,26 +459,34 @@ def data_url(record: FileRecord, repositories: dict[str, DataRepository], base_u
     return f"{root.rstrip('/')}/{remote}"
 
 
-def summary(dataset: Dataset, records: list[FileRecord], session: Session) -> dict[str, Any]:
+def summary(dataset: Dataset, records: list[FileRecord], owner: Owner | Session) -> dict[str, Any]:
     """What /register-file answers for one dataset: Alyx's fields (``qc`` as Alyx gives it, the number),
-    with the hash, version and date as well."""
+    with the hash, version and date as well; an aggregate's names its ``content_type`` and ``object_id``."""
+    owner = owner if isinstance(owner, Owner) else Owner.of(owner)
+    session = owner.session
+    if session is not None:
+        belongs = {
+            "session": session.id,
+            "session_number": int(session.number),
+            "session_users": ",".join(session.users),
+            "session_start_time": session.start_time,
+            "date": session.date,
+            "number": int(session.number),
+        }
+    else:
+        belongs = {"content_type": owner.content_type, "object_id": owner.object_id}
     return {
         "id": dataset.id,
         "name": dataset.name,
         "file_size": dataset.file_size,
         "hash": dataset.hash,
         "version": dataset.version,
-        "subject": session.subject,
+        "subject": owner.subject,
         "created_by": dataset.created_by,
         "created_datetime": dataset.created_datetime,
         "dataset_type": dataset.dataset_type,
         "data_format": dataset.data_format,
-        "session": session.id,
-        "session_number": int(session.number),
-        "session_users": ",".join(session.users),
-        "session_start_time": session.start_time,
-        "date": session.date,
-        "number": int(session.number),
+        **belongs,
         "collection": dataset.collection,
         "revision": dataset.revision,
         "default": dataset.default_dataset,
@@ -421,6 +532,24 @@ class RegisterRequest:
     exists: bool
     default: bool
     server_only: bool
+    content_type: str | None = None
+    object_id: str | None = None
+    hostname: str | None = None
+
+    @property
+    def aggregate(self) -> bool:
+        """Files of no session (Alyx's aggregates): both ``content_type`` and ``object_id`` are given."""
+        if bool(self.content_type) != bool(self.object_id):
+            raise BadRequest("content_type, object_id: both should be provided together")
+        return bool(self.content_type)
+
+    def aggregate_specs(self) -> list[FileSpec]:
+        """The files with ``path`` as their collection (``Subjects/<lab>/<nickname>``): an aggregate has
+        no session folder for the path to name."""
+        return [
+            replace(spec, path=alf.parse_dataset_path(f"{self.path.strip('/')}/{name}".lstrip("/")))
+            for spec, name in zip(self.specs, self.filenames, strict=True)
+        ]
 
 
 _REQUEST_FIELDS = {
@@ -439,6 +568,9 @@ _REQUEST_FIELDS = {
     "check_protected",
     "bulk",
     "content_type",
+    "object_id",
+    "hostname",
+    "projects",
 }
 
 
@@ -498,7 +630,7 @@ def parse_register_request(data: Any) -> RegisterRequest:
                 qc=None if qc is None else qc_value(qc),
             )
         )
-    labs = data.get("labs") or []
+    labs = data.get("labs") or data.get("projects") or []
     if isinstance(labs, str):
         labs = [lab for lab in labs.split(",") if lab]
     return RegisterRequest(
@@ -511,4 +643,16 @@ def parse_register_request(data: Any) -> RegisterRequest:
         exists=_flag(data, "exists", True),
         default=_flag(data, "default", True),
         server_only=_flag(data, "server_only", False),
+        content_type=_text(data, "content_type"),
+        object_id=_text(data, "object_id"),
+        hostname=_text(data, "hostname"),
     )
+
+
+def _text(data: dict[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or len(value) > 255:
+        raise BadRequest(f"{name}: expected a name of at most 255 characters")
+    return value

@@ -226,6 +226,9 @@ def select(selection: Selection) -> tuple[list[Dataset], dict[str, Session]]:
         missing = [i for i in selection.datasets if i not in found]
         if missing:
             raise BadRequest(f"datasets: {', '.join(missing[:10])} do not exist")
+        aggregates = [d.id for d in datasets if not d.session]
+        if aggregates:
+            raise BadRequest(f"datasets: {', '.join(aggregates[:10])} belong to no session (aggregates)")
         stored = _in_store({d.session for d in datasets})
         elsewhere = [d.id for d in datasets if d.id not in stored]
         if elsewhere:

@@ -467,3 +467,115 @@ def test_register_file_answers_alyxs_fields(api, session):
     assert (record["dataset_type"], record["data_format"]) == ("spikes.times", "npy")
     assert record["session"] == session["id"] and record["session_number"] == 1
     assert record["qc"] == 0 and record["default"] is True
+
+
+@pytest.fixture
+def aggregates_repository(api):
+    """IBL keeps aggregates in a repository of their own, whose URL ends in ``aggregates/``."""
+    body = {
+        "name": "aws_aggregates",
+        "data_url": "https://data.example.org/aggregates/",
+        "globus_is_personal": False,
+    }
+    assert api.post("/data-repository", body).status_code == 201
+    return body["name"]
+
+
+def _aggregate_request(subject_id: str, **extra) -> dict:
+    """What ONE 3.6.1's ``RegistrationClient.register_files(files, content_type='subject', object_id=...,
+    repository=...)`` posts for ``<root>/aggregates/Subjects/cortexlab/KS023/<file>``."""
+    return {
+        "created_by": "alice",
+        "path": "Subjects/cortexlab/KS023",
+        "filenames": ["_ibl_subjectTraining.table.pqt"],
+        "hashes": ["0" * 32],
+        "filesizes": [128],
+        "name": "aws_aggregates",
+        "exists": True,
+        "server_only": False,
+        "default": True,
+        "versions": [None],
+        "check_protected": True,
+        "content_type": "subject",
+        "object_id": subject_id,
+        **extra,
+    }
+
+
+def test_one_registers_a_subjects_aggregate_and_lists_it_as_list_aggregates_does(
+    api, session, aggregates_repository
+):
+    """ONE's ``register_files(..., content_type='subject')`` and ``one.list_aggregates('subjects')``
+    (``datasets?django=session__isnull,True``, read with ``one.converters.datasets2records``)."""
+    from one.converters import datasets2records
+
+    subject = api.get("/subjects/KS023").json_body
+    answer = api.post("/register-file", _aggregate_request(subject["id"]), user="alice")
+    assert answer.status_code == 201, answer.body
+    (record,) = answer.json_body
+    assert (record["subject"], record["content_type"], record["object_id"]) == (
+        "KS023",
+        "subjects.subject",
+        subject["id"],
+    )
+    assert record["collection"] == "Subjects/cortexlab/KS023" and "session" not in record
+    register(api, "alf/_ibl_trials.table.pqt")  # a session's dataset is not an aggregate
+    listed = api.get("/datasets?django=session__isnull,True").json_body["results"]
+    assert [d["id"] for d in listed] == [record["id"]] and listed[0]["session"] is None
+    frame = datasets2records(listed)
+    assert list(frame["rel_path"]) == ["aggregates/Subjects/cortexlab/KS023/_ibl_subjectTraining.table.pqt"]
+    file_record = listed[0]["file_records"][0]
+    assert file_record["relative_path"] == "Subjects/cortexlab/KS023/_ibl_subjectTraining.table.pqt"
+    again = api.post("/register-file", _aggregate_request(subject["id"], hashes=["1" * 32]), user="alice")
+    assert [d["id"] for d in again.json_body] == [record["id"]]  # the same dataset, patched
+    assert api.get("/datasets?django=session__isnull,True").json_body["count"] == 1
+
+
+def test_an_aggregate_needs_its_repository_a_real_object_and_the_right_to_write_its_lab(
+    api, session, aggregates_repository
+):
+    """Alyx's register-file checks for non-session datasets, as 400s (and the lab's write right, 403)."""
+    subject = api.get("/subjects/KS023").json_body["id"]
+    for extra, field in (
+        ({"name": None}, "name"),
+        ({"content_type": "incorrect"}, "content_type"),
+        ({"object_id": "incorrect"}, "object_id"),
+        ({"object_id": str(uuid.uuid4())}, "object_id"),
+        ({"content_type": None}, "content_type"),
+    ):
+        answer = api.post("/register-file", _aggregate_request(subject, **extra), user="alice")
+        assert answer.status_code == 400 and field in answer.json_body["detail"], (extra, answer.body)
+    assert api.post("/register-file", _aggregate_request(subject), user="bob").status_code == 403
+    assert api.get("/datasets?django=session__isnull,True").json_body["count"] == 0
+
+
+def test_check_protected_answers_for_an_aggregate(api, session, aggregates_repository):
+    """ONE's ``check_protected_files(files, content_type='subject', object_id=...)``."""
+    subject = api.get("/subjects/KS023").json_body["id"]
+    (record,) = api.post("/register-file", _aggregate_request(subject), user="alice").json_body
+    api.post("/tags", {"name": "paper", "protected": True})
+    api.patch(f"/datasets/{record['id']}", {"tags": ["paper"]})
+    query = {"path": "Subjects/cortexlab/KS023", "filenames": ["_ibl_subjectTraining.table.pqt"]}
+    verdict = api.post(
+        "/check-protected", {**query, "content_type": "subject", "object_id": subject}
+    ).json_body
+    assert verdict["status_code"] == 403
+    assert verdict["details"] == [{"_ibl_subjectTraining.table.pqt": [{"": True}]}]
+
+
+def test_a_dataset_is_created_without_a_session_as_alyx_allows(api, session):
+    """``POST /datasets`` with no session (Alyx's serializer: session not required)."""
+    subject = api.get("/subjects/KS023").json_body["id"]
+    made = api.post(
+        "/datasets",
+        {"name": "_ibl_subjectTraining.table.pqt", "collection": "Subjects/cortexlab/KS023"}
+        | {"content_type": "subjects.subject", "object_id": subject},
+        user="alice",
+    )
+    assert made.status_code == 201, made.body
+    assert made.json_body["session"] is None and made.json_body["object_id"] == subject
+    plain = api.post("/datasets", {"name": "wheel.position.npy"}, user="alice")
+    assert plain.status_code == 201, plain.body
+    found = api.get("/datasets?django=session__isnull,True").json_body["results"]
+    assert {d["id"] for d in found} == {made.json_body["id"], plain.json_body["id"]}
+    assert api.get("/datasets?django=session__isnull,False").json_body["count"] == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib import registration
+from chalicelib.auth import Principal
 from chalicelib.errors import BadRequest
 from chalicelib.handlers.edge import answer, body, context, json_response, route
 from chalicelib.models import User
@@ -32,16 +33,19 @@ def register_file() -> Response:
     ctx = context(bp.current_request)
     principal = require_read(ctx.principal)
     request = registration.parse_register_request(body(bp.current_request))
-    session = registration.find_session_for(request.path, request.labs)
-    require_write(principal, what="datasets", lab=session.lab, lab_scoped=True)
+    owner, specs = _owner_and_specs(request, principal)
+    require_write(principal, what="datasets", lab=owner.lab, lab_scoped=True)
     created_by = request.created_by or principal.username
     if User.count(created_by) == 0:
         raise BadRequest(f"created_by: user {created_by!r} does not exist")
+    repository = request.repository
+    if owner.session is None:
+        repository = registration.named_repository(request.repository, request.hostname).name
     records = registration.register_files(
-        session=session,
-        specs=request.specs,
+        owner=owner,
+        specs=specs,
         sent_names=request.filenames,
-        repository=request.repository,
+        repository=repository,
         created_by=created_by,
         exists=request.exists,
         default=request.default,
@@ -59,9 +63,23 @@ def check_protected() -> Response:
     ctx = context(bp.current_request)
     require_read(ctx.principal)
     request = registration.parse_register_request(body(bp.current_request))
-    session = registration.find_session_for(request.path, request.labs)
+    owner, specs = _owner_and_specs(request, ctx.principal)
     try:
-        registration.check_protection(session, request.specs, request.filenames)
+        registration.check_protection(owner, specs, request.filenames)
     except registration.Protected as protected:
         return json_response({key: protected.extra[key] for key in ("status_code", "error", "details")})
     return json_response({"status_code": 200, "details": "None of the datasets are protected"})
+
+
+def _owner_and_specs(
+    request: registration.RegisterRequest, principal: Principal
+) -> tuple[registration.Owner, list[registration.FileSpec]]:
+    """The session the path names, or for Alyx's aggregates (``content_type`` and ``object_id``) the
+    record they belong to, with the files' paths under ``path`` (``Subjects/<lab>/<nickname>``)."""
+    if request.aggregate:
+        owner = registration.aggregate_owner(
+            request.content_type, request.object_id, request.labs, sorted(principal.labs)
+        )
+        return owner, request.aggregate_specs()
+    session = registration.find_session_for(request.path, request.labs)
+    return registration.Owner.of(session), request.specs

@@ -91,14 +91,34 @@ class DatasetsBySession(GlobalSecondaryIndex["Dataset"]):
     relative_path = UnicodeAttribute(range_key=True)
 
 
+class DatasetsWithoutSession(GlobalSecondaryIndex["Dataset"]):
+    """Datasets of no session (Alyx's aggregates, ``session__isnull``): a sparse index, only they carry
+    ``aggregate``; the range key finds those of a collection (``Subjects/<lab>/<nickname>``)."""
+
+    class Meta:
+        index_name = "aggregate-index"
+        projection = AllProjection()
+
+    aggregate = UnicodeAttribute(hash_key=True)
+    relative_path = UnicodeAttribute(range_key=True)
+
+
+AGGREGATE = "aggregate"  # the one value of ``Dataset.aggregate``
+
+
 class Dataset(BaseModel):
-    """Identity is (session, collection, revision, name), written as ``relative_path`` and guarded."""
+    """Identity is (session, collection, revision, name), written as ``relative_path`` and guarded. A
+    dataset of no session (an aggregate) belongs to the record ``content_type``/``object_id`` names, if
+    any (a subject's training table over all its sessions), and is identified within it."""
 
     class Meta(TableMeta):
         table = "datasets"
 
     id = UnicodeAttribute(hash_key=True, default=new_id)
-    session = UnicodeAttribute()
+    session = UnicodeAttribute(null=True)
+    content_type = UnicodeAttribute(null=True)
+    object_id = UnicodeAttribute(null=True)
+    aggregate = UnicodeAttribute(null=True)
     lab = UnicodeAttribute()
     relative_path = UnicodeAttribute()
     name = UnicodeAttribute()
@@ -117,10 +137,16 @@ class Dataset(BaseModel):
     json = JSONAttribute(null=True)
 
     by_session = DatasetsBySession()
+    by_aggregate = DatasetsWithoutSession()
+
+    @property
+    def owner(self) -> str:
+        """What the dataset is identified within: its session, or the record it aggregates over."""
+        return self.session or f"{self.content_type or ''}:{self.object_id or ''}"
 
     @property
     def unique_keys(self) -> list[str]:
-        return [guard("dataset", f"{self.session}/{self.relative_path}")]
+        return [guard("dataset", f"{self.owner}/{self.relative_path}")]
 
 
 class FileRecordsByDataset(GlobalSecondaryIndex["FileRecord"]):
@@ -158,7 +184,7 @@ class FileRecord(BaseModel):
 
     id = UnicodeAttribute(hash_key=True, default=new_id)
     dataset = UnicodeAttribute()
-    session = UnicodeAttribute()
+    session = UnicodeAttribute(null=True)  # none for an aggregate's file
     data_repository = UnicodeAttribute()
     relative_path = UnicodeAttribute()
     lab = UnicodeAttribute()

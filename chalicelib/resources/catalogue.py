@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from types import SimpleNamespace
 from typing import Any
 
 from chalicelib import alf
 from chalicelib.datasets import datasets_of_session
 from chalicelib.errors import BadRequest, PermissionDenied
 from chalicelib.fields import Field
-from chalicelib.lookups import Lookup
+from chalicelib.lookups import Lookup, split_top_level
 from chalicelib.models import (
     DataFormat,
     DataRepository,
@@ -24,8 +25,15 @@ from chalicelib.models import (
     Session,
     Tag,
 )
+from chalicelib.models.data import AGGREGATE
 from chalicelib.qc import qc_name, qc_value
-from chalicelib.registration import Vocabulary, data_url, session_relative_path
+from chalicelib.registration import (
+    CONTENT_TYPES,
+    Vocabulary,
+    aggregate_owner,
+    data_url,
+    session_relative_path,
+)
 from chalicelib.resources.common import custom, exact, name_field
 from chalicelib.rest import Context, Resource, register
 from chalicelib.sessions import date_range, get_session, sessions_of_subject
@@ -197,10 +205,10 @@ def dataset_files(datasets: list[Dataset], ctx: Context) -> dict[str, list[dict[
     wanted = {d.id for d in datasets}
     records = [
         r
-        for session in {d.session for d in datasets}
+        for session in {d.session for d in datasets if d.session}
         for r in FileRecord.by_session.query(session)
         if r.dataset in wanted
-    ]
+    ] + [r for d in datasets if not d.session for r in FileRecord.by_dataset.query(d.id)]
     repositories = _repositories(records)
     files: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
@@ -219,7 +227,8 @@ def _tags_flagged(datasets: list[Dataset]) -> tuple[set[str], set[str]]:
 def _datasets_json(datasets: list[Dataset], ctx: Context) -> list[dict[str, Any]]:
     files = dataset_files(datasets, ctx)
     protected, public = _tags_flagged(datasets)
-    numbers = {s.id: int(s.number) for s in Session.batch_get(sorted({d.session for d in datasets}))}
+    sessions = sorted({d.session for d in datasets if d.session})
+    numbers = {s.id: int(s.number) for s in Session.batch_get(sessions)} if sessions else {}
     out = []
     for d in datasets:
         out.append(
@@ -227,7 +236,9 @@ def _datasets_json(datasets: list[Dataset], ctx: Context) -> list[dict[str, Any]
                 "id": d.id,
                 "url": dataset_url(d, ctx),
                 "name": d.name,
-                "session": ctx.url("sessions", d.session),
+                "session": ctx.url("sessions", d.session) if d.session else None,
+                "content_type": d.content_type,
+                "object_id": d.object_id,
                 "collection": d.collection,
                 "revision": d.revision,
                 "dataset_type": d.dataset_type,
@@ -252,7 +263,21 @@ def _datasets_json(datasets: list[Dataset], ctx: Context) -> list[dict[str, Any]
 
 
 def _dataset_build(data: dict[str, Any], ctx: Context) -> Dataset:
-    session = get_session(data["session"])
+    """A dataset of a session, or, as Alyx allows, of none: then of the record ``content_type`` and
+    ``object_id`` name (an aggregate), or of the lab the caller writes."""
+    if data.get("session"):
+        session = get_session(data["session"])
+        lab, owner = session.lab, {}
+    elif data.get("content_type") or data.get("object_id"):
+        if not (data.get("content_type") and data.get("object_id")):
+            raise BadRequest("content_type, object_id: both should be provided together")
+        found = aggregate_owner(data["content_type"], data["object_id"], [], _caller_labs(ctx))
+        lab, owner = found.lab, {"content_type": found.content_type, "object_id": found.object_id}
+    else:
+        labs = _caller_labs(ctx)
+        if len(labs) != 1:
+            raise BadRequest("session: required, unless content_type and object_id name what it aggregates")
+        lab, owner = labs[0], {}
     path = alf.DatasetPath(
         alf.parse_filename(data["name"]).without_uuid(),
         data.get("collection") or "",
@@ -265,7 +290,13 @@ def _dataset_build(data: dict[str, Any], ctx: Context) -> Dataset:
     data["name"], data["collection"], data["revision"] = str(path.filename), path.collection, path.revision
     if ctx.principal and not data.get("created_by"):
         data["created_by"] = ctx.principal.username
-    return Dataset(lab=session.lab, relative_path=str(path), **data)
+    values = {k: v for k, v in data.items() if k not in ("content_type", "object_id")}
+    aggregate = None if data.get("session") else AGGREGATE
+    return Dataset(lab=lab, relative_path=str(path), aggregate=aggregate, **owner, **values)
+
+
+def _caller_labs(ctx: Context) -> list[str]:
+    return sorted(ctx.principal.labs) if ctx.principal else []
 
 
 def _dataset_change(dataset: Dataset, data: dict[str, Any], ctx: Context) -> None:
@@ -285,8 +316,20 @@ def _exists(dataset: Dataset, value: str) -> bool:
     return present == (value.lower() == "true")
 
 
+def _without_session(query: dict[str, str]) -> bool:
+    """``django=session__isnull,True``: what ONE's ``list_aggregates`` asks for."""
+    items = [item.strip() for item in split_top_level(query.get("django", ""))]
+    return any(
+        k == "session__isnull" and v in ("True", "true", "1")
+        for k, v in zip(items[::2], items[1::2], strict=False)
+    )
+
+
 def _dataset_candidates(query: dict[str, str]) -> Any:
-    """Keyed: the session's datasets, or those of a subject's sessions (on a date, with a number)."""
+    """Keyed: the session's datasets, or those of a subject's sessions (on a date, with a number), or the
+    datasets of no session (their sparse index)."""
+    if _without_session(query):
+        return Dataset.by_aggregate.query(AGGREGATE)
     if "session" in query:
         return datasets_of_session(query["session"])
     if "subject" in query:
@@ -307,10 +350,14 @@ def _same_number(session: Session, text: str) -> bool:
         raise BadRequest(f"experiment_number: {text!r} is not a whole number") from None
 
 
-def _dataset_session(dataset: Dataset) -> Session:
+def _dataset_session(dataset: Dataset) -> Any:
+    """The dataset's session; an aggregate's stands in as a session of nothing (no subject, date...)."""
     if not hasattr(dataset, "_session"):
-        dataset._session = get_session(dataset.session)
+        dataset._session = get_session(dataset.session) if dataset.session else _NO_SESSION
     return dataset._session
+
+
+_NO_SESSION = SimpleNamespace(subject="", date="", number=-1)
 
 
 def _tagged(flag: str) -> Any:
@@ -351,7 +398,13 @@ DATASETS = register(
         description="Datasets: one file of a session, identified by session, collection, revision and name",
         fields=(
             Field("name", required=True, null=False, description="ALF file name"),
-            Field("session", "uuid", required=True, null=False, relation="sessions"),
+            Field("session", "uuid", relation="sessions", description="none for an aggregate"),
+            Field(
+                "content_type",
+                choices=tuple(CONTENT_TYPES) + tuple(CONTENT_TYPES.values()),
+                description="an aggregate's: the kind of record it belongs to",
+            ),
+            Field("object_id", "uuid", description="an aggregate's: the record it belongs to"),
             Field("collection", pattern=r"[\w./-]*"),
             Field("revision", relation="revisions"),
             Field("dataset_type", relation="dataset-types", description="inferred from the name when absent"),
@@ -397,7 +450,7 @@ DATASETS = register(
         change=_dataset_change,
         candidates=_dataset_candidates,
         serialize_many=_datasets_json,
-        ordering=lambda d: (d.session, d.relative_path),
+        ordering=lambda d: (d.session or "", d.relative_path),
     )
 )
 
@@ -405,9 +458,8 @@ DATASETS = register(
 def _file_build(data: dict[str, Any], ctx: Context) -> FileRecord:
     dataset = DATASETS.lookup(data["dataset"])
     if not data.get("relative_path"):
-        data["relative_path"] = (
-            f"{session_relative_path(get_session(dataset.session))}/{dataset.relative_path}"
-        )
+        base = session_relative_path(get_session(dataset.session)) if dataset.session else ""
+        data["relative_path"] = f"{base}/{dataset.relative_path}".lstrip("/")
     return FileRecord(**data)
 
 
