@@ -579,3 +579,7 @@ def test_a_dataset_is_created_without_a_session_as_alyx_allows(api, session):
     found = api.get("/datasets?django=session__isnull,True").json_body["results"]
     assert {d["id"] for d in found} == {made.json_body["id"], plain.json_body["id"]}
     assert api.get("/datasets?django=session__isnull,False").json_body["count"] == 0
+    other = api.post("/subjects", {"nickname": "CSH001", "lab": "churchlandlab"}).json_body["id"]
+    moved = api.patch(f"/datasets/{made.json_body['id']}", {"object_id": other}, user="alice")
+    assert moved.status_code == 400 and "object_id" in moved.json_body["detail"]
+    assert api.get(f"/datasets/{made.json_body['id']}").json_body["object_id"] == subject

@@ -305,6 +305,9 @@ def _dataset_change(dataset: Dataset, data: dict[str, Any], ctx: Context) -> Non
         raise PermissionDenied(f"dataset {dataset.id} is protected")
     if "session" in data and data["session"] != dataset.session:
         raise BadRequest("session: a dataset cannot move to another session")
+    for name in ("content_type", "object_id"):
+        if name in data and data[name] != getattr(dataset, name):
+            raise BadRequest(f"{name}: a dataset cannot move to another record")
     for name, value in data.items():
         setattr(dataset, name, value)
     path = alf.DatasetPath(alf.parse_filename(dataset.name), dataset.collection or "", dataset.revision or "")
