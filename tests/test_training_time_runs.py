@@ -94,3 +94,16 @@ def test_panels_are_svg_from_stored_numbers_only():
     assert set(drawn) == {"histogram", "confusion", "f1", "importance"}
     assert all(svg.startswith("<svg") for svg in drawn.values())
     assert app  # the routes are registered with the app
+
+
+def test_a_days_weighings_and_water_go_in_one_request(api):
+    api.post("/subjects", {"nickname": "BULK_1", "lab": "cortexlab"})
+    weighings = [
+        {"subject": "BULK_1", "date_time": f"2020-01-0{d}T08:00:00", "weight": 20 + d} for d in (1, 2, 3)
+    ]
+    answer = api.post("/weighings", weighings)
+    assert answer.status_code == 201 and [w["weight"] for w in answer.json_body] == [21, 22, 23]
+    given = {"date_time": "2020-01-01T17:00:00", "water_administered": 1.0}
+    water = [{"subject": "BULK_1", **given}, {"subject": "NOBODY", **given}]
+    assert api.post("/water-administrations", water).status_code == 400  # one bad record: none written
+    assert api.get("/water-administrations?subject=BULK_1").json_body["count"] == 0
