@@ -543,14 +543,6 @@ class RegisterRequest:
             raise BadRequest("content_type, object_id: both should be provided together")
         return bool(self.content_type)
 
-    def aggregate_specs(self) -> list[FileSpec]:
-        """The files with ``path`` as their collection (``Subjects/<lab>/<nickname>``): an aggregate has
-        no session folder for the path to name."""
-        return [
-            replace(spec, path=alf.parse_dataset_path(f"{self.path.strip('/')}/{name}".lstrip("/")))
-            for spec, name in zip(self.specs, self.filenames, strict=True)
-        ]
-
 
 _REQUEST_FIELDS = {
     "created_by",
@@ -613,6 +605,7 @@ def parse_register_request(data: Any) -> RegisterRequest:
     if not filenames or not isinstance(filenames, list) or not all(isinstance(f, str) for f in filenames):
         raise BadRequest("filenames: a list of file paths relative to the session is required")
     count = len(filenames)
+    aggregate = bool(data.get("content_type") or data.get("object_id"))
     hashes, sizes = _parallel(data, "hashes", count), _parallel(data, "filesizes", count)
     versions, qcs = _parallel(data, "versions", count), _parallel(data, "qc", count)
     specs = []
@@ -623,7 +616,9 @@ def parse_register_request(data: Any) -> RegisterRequest:
         version = VERSION.clean(None if version is None else str(version))
         specs.append(
             FileSpec(
-                path=alf.parse_dataset_path(filename),
+                path=alf.parse_dataset_path(
+                    _aggregate_path(data["path"], filename) if aggregate else filename
+                ),
                 hash=md5,
                 size=size,
                 version=version,
@@ -647,6 +642,13 @@ def parse_register_request(data: Any) -> RegisterRequest:
         object_id=_text(data, "object_id"),
         hostname=_text(data, "hostname"),
     )
+
+
+def _aggregate_path(path: str, filename: str) -> str:
+    """An aggregate's file with ``path`` as its collection (``Subjects/<lab>/<nickname>``): it has no
+    session folder for the path to name. '.' folders drop out, as Alyx's pathlib join drops them (ONE
+    sends the file itself as ``path`` and '.' as its name when it registers one file)."""
+    return "/".join(part for part in f"{path}/{filename}".split("/") if part not in ("", "."))
 
 
 def _text(data: dict[str, Any], name: str) -> str | None:

@@ -528,6 +528,9 @@ def test_one_registers_a_subjects_aggregate_and_lists_it_as_list_aggregates_does
     assert file_record["relative_path"] == "Subjects/cortexlab/KS023/_ibl_subjectTraining.table.pqt"
     again = api.post("/register-file", _aggregate_request(subject["id"], hashes=["1" * 32]), user="alice")
     assert [d["id"] for d in again.json_body] == [record["id"]]  # the same dataset, patched
+    one_file = {"path": "Subjects/cortexlab/KS023/_ibl_subjectTraining.table.pqt", "filenames": ["."]}
+    alone = api.post("/register-file", _aggregate_request(subject["id"], **one_file), user="alice")
+    assert [d["id"] for d in alone.json_body] == [record["id"]], alone.body  # ONE's form for one file
     assert api.get("/datasets?django=session__isnull,True").json_body["count"] == 1
 
 

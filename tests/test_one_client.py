@@ -436,3 +436,34 @@ def test_the_one_client_downloads_a_file_of_a_revision_folder(
     eid = one.path2eid(f"{LAB}/Subjects/{SUBJECT}/2024-07-01/001")
     loaded = one.load_dataset(eid, "_ibl_trials.goCue_times.npy", revision="2026-11-30")
     np.testing.assert_array_equal(loaded, newer)
+
+
+def test_one_registers_a_subjects_aggregate_and_lists_it(
+    one: Any, root: As, stack: Stack, tmp_path: Path
+) -> None:
+    """ONE's aggregates: ``RegistrationClient.register_files(..., content_type='subject', object_id=...)``
+    registers a file of no session, and ``one.list_aggregates('subjects', <nickname>)`` finds it
+    (``datasets?django=session__isnull,True``) under IBL's ``aggregates/`` repository path."""
+    from one.registration import RegistrationClient
+
+    root(
+        "POST",
+        "/data-repository",
+        status=201,
+        json={
+            "name": "aggregates",
+            "data_url": f"{stack.url}/files/aggregates/",
+            "globus_is_personal": False,
+        },
+    )
+    subject = root("GET", f"/subjects/{SUBJECT}", status=200)
+    table = tmp_path / "aggregates" / "Subjects" / LAB / SUBJECT / "_ibl_subjectTraining.table.pqt"
+    table.parent.mkdir(parents=True)
+    pd.DataFrame({"training_status": ["trained 1a"], "date": ["2024-02-01"]}).to_parquet(table)
+    [record] = RegistrationClient(one).register_files(
+        [table], repository="aggregates", content_type="subject", object_id=subject["id"]
+    )
+    assert record["collection"] == f"Subjects/{LAB}/{SUBJECT}" and record["subject"] == SUBJECT
+    found = one.list_aggregates("subjects", SUBJECT)
+    assert list(found["rel_path"]) == [f"aggregates/Subjects/{LAB}/{SUBJECT}/_ibl_subjectTraining.table.pqt"]
+    assert list(found["identifier"]) == [f"{LAB}/{SUBJECT}"]

@@ -80,6 +80,6 @@ def _owner_and_specs(
         owner = registration.aggregate_owner(
             request.content_type, request.object_id, request.labs, sorted(principal.labs)
         )
-        return owner, request.aggregate_specs()
+        return owner, request.specs
     session = registration.find_session_for(request.path, request.labs)
     return registration.Owner.of(session), request.specs
