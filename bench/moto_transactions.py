@@ -3,8 +3,8 @@ onecloud/moto_transactions.py.
 
 Each write is what onecloud's guarded saves send: a Put of the record and a Put of its guard with
 ``attribute_not_exists``, in one TransactWriteItems. The script fills the tables to each size and times
-the next 100 writes, in a fresh process per variant (the patch is process-wide). Target: with the patch
-a write costs the same at 5,000 items as at 500 (ratio <= 2); moto's own copy grows with the table.
+the next 50 writes, in a fresh process per variant (the patch is process-wide). Target: with the patch
+a write costs the same at 2,000 items as at 200 (ratio <= 2); moto's own copy grows with the table.
 
     .venv/bin/python bench/moto_transactions.py
 """
@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-SIZES = (500, 2000, 5000)
-TIMED = 100
+SIZES = (200, 800, 2000)
+TIMED = 50
 
 
 def measure(patched: bool) -> dict[int, float]:
