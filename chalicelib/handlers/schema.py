@@ -140,6 +140,15 @@ def _body(ref: str) -> dict[str, Any]:
     }
 
 
+def _default_success(view: Any) -> dict[str, Any]:
+    """What a route that declares nothing answers: a JSON array when its view is annotated to return a
+    list, else a JSON object (so a new endpoint's schema is right without an ``openapi=`` of its own)."""
+    returns = getattr(getattr(view, "__wrapped__", view), "__annotations__", {}).get("return")
+    if str(returns).startswith("list"):
+        return {"200": answer("OK", {"type": "array"})}
+    return {"200": answer("OK", {"type": "object"})}
+
+
 def openapi(routes: dict[str, dict[str, Any]], base_url: str) -> dict[str, Any]:
     """The OpenAPI document of ``routes`` (Chalice's route table): every path, method, query parameter
     and request body, with the resources' fields as component schemas."""
@@ -170,7 +179,7 @@ def openapi(routes: dict[str, dict[str, Any]], base_url: str) -> dict[str, Any]:
                 ],
             }
             action = _ACTIONS.get((method, keyed)) if resource and len(segments) <= 2 else None
-            successes = extra.get("responses") or {"200": answer("OK", {"type": "object"})}
+            successes = extra.get("responses") or _default_success(view)
             if action == "list":
                 operation["parameters"] += _query_parameters(resource)
             if action in ("create", "update", "partial_update"):
