@@ -31,6 +31,7 @@ class KindReport:
     read: int = 0
     counts: Counter = field(default_factory=Counter)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    notices: list[dict[str, str]] = field(default_factory=list)
 
 
 def import_dump(api: Api, source: Path) -> list[KindReport]:
@@ -110,6 +111,7 @@ def send(api: Api, translation: Translation) -> list[KindReport]:
         report = reports.setdefault(kind, KindReport(kind))
         report.read += translation.read.get(model, 0)
         report.skipped += [{"id": s.pk, "reason": s.reason} for s in translation.skipped.get(model, [])]
+        report.notices += [{"id": s.pk, "reason": s.reason} for s in translation.notices.get(model, [])]
     for model in sorted(set(translation.read) - set(KIND_OF)):
         report = reports.setdefault(model, KindReport(model, read=translation.read[model]))
         report.skipped += [{"id": s.pk, "reason": s.reason} for s in translation.skipped.get(model, [])]
@@ -169,6 +171,7 @@ def summary(reports: list[KindReport], missing: list[str] = ()) -> str:
             ids = [s["id"] for s in report.skipped if s["reason"] == reason]
             shown = ", ".join(ids[:5]) + (", ..." if count > 5 else "")
             lines.append(f"skipped {count} {report.kind}: {reason} ({shown})")
+        lines += [f"imported in part: {report.kind} {n['id']}: {n['reason']}" for n in report.notices]
     if missing:
         lines.append(f"not read (the source does not serve them): {', '.join(missing)}")
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.alyx.translate import load_dump, translate
+from chalicelib.models import Note
 from onecloud.import_alyx import import_dump, summary
 from tests.webpages import WebClient
 
@@ -191,3 +192,81 @@ def test_data_records_of_a_dump_translate_with_their_session_lab_and_file_record
         True,
     )
     assert [s.reason for s in translation.skipped["data.filerecord"]] == ["dataset gone is not in the dump"]
+
+
+def test_notes_of_a_dump_land_on_their_subject_or_session_and_a_second_run_changes_nothing(api, tmp_path):
+    lab, user, subject, session, weighing = (str(uuid.uuid4()) for _ in range(5))
+    on_subject, on_session, with_image, on_weighing, dangling = (str(uuid.uuid4()) for _ in range(5))
+    note = {"user": user, "date_time": "2020-01-02T10:00:00Z", "text": "healthy"}
+    dump = [
+        {"model": "misc.lab", "pk": lab, "fields": {"name": "notelab"}},
+        {"model": "misc.labmember", "pk": user, "fields": {"username": "nora"}},
+        {"model": "subjects.subject", "pk": subject, "fields": {"nickname": "N1", "lab": lab}},
+        {
+            "model": "actions.session",
+            "pk": session,
+            "fields": {"subject": subject, "start_time": "2020-01-02"},
+        },
+        {
+            "model": "contenttypes.contenttype",
+            "pk": 17,
+            "fields": {"app_label": "actions", "model": "session"},
+        },
+        # dumpdata --natural-foreign names the content type; a plain dump gives its id
+        {
+            "model": "misc.note",
+            "pk": on_subject,
+            "fields": {**note, "content_type": ["subjects", "subject"], "object_id": subject},
+        },
+        {
+            "model": "misc.note",
+            "pk": on_session,
+            "fields": {**note, "text": "good run", "content_type": 17, "object_id": session},
+        },
+        {
+            "model": "misc.note",
+            "pk": with_image,
+            "fields": {
+                **note,
+                "text": "see photo",
+                "content_type": 99,
+                "object_id": subject,
+                "image": "2020/01/02/a.png",
+            },
+        },
+        {
+            "model": "misc.note",
+            "pk": on_weighing,
+            "fields": {**note, "content_type": ["actions", "weighing"], "object_id": weighing},
+        },
+        {"model": "misc.note", "pk": dangling, "fields": {**note, "content_type": 99, "object_id": weighing}},
+    ]
+    path = tmp_path / "notes.json"
+    path.write_text(json.dumps(dump))
+
+    first = {r.kind: r for r in import_dump(_ThroughApp(api), path)}
+    notes = first["notes"]
+    assert (notes.read, +notes.counts) == (5, {"created": 3})
+    reasons = {s["id"]: s["reason"] for s in notes.skipped}
+    assert reasons == {
+        on_weighing: "a note on a record of actions.weighing: onecloud keeps notes on subjects and sessions",
+        dangling: f"its record {weighing} is not a subject or session of the dump",
+    }
+    assert [n["id"] for n in notes.notices] == [with_image] and "2020/01/02/a.png" in notes.notices[0][
+        "reason"
+    ]
+    assert f"imported in part: notes {with_image}: its image 2020/01/02/a.png" in summary(
+        list(first.values())
+    )
+
+    on_n1 = api.get(f"/notes?object_id={subject}").json_body["results"]
+    assert {(n["id"], n["text"], n["content_type"], n["user"], n["image"]) for n in on_n1} == {
+        (on_subject, "healthy", "subject", "nora", None),
+        (with_image, "see photo", "subject", "nora", None),
+    }
+    [run] = api.get(f"/notes?object_id={session}").json_body["results"]
+    assert (run["id"], run["content_type"], run["text"]) == (on_session, "session", "good run")
+    assert Note.get(on_session).lab == "notelab"  # written by that lab's members only
+
+    again = {r.kind: r for r in import_dump(_ThroughApp(api), path)}["notes"]
+    assert +again.counts == {"unchanged": 3} and len(again.skipped) == 2

@@ -222,3 +222,63 @@ def test_a_lab_read_from_alyx_over_rest_lands_with_its_uuids_and_a_second_run_ch
     assert counts["dataset-types"] == (1, {"created": 1}, 0) and counts["files"] == (1, {"created": 1}, 0)
     again, _ = import_rest(_ThroughApp(api), alyx)
     assert {r.kind: dict(r.counts) for r in again if r.counts["created"] or r.counts["updated"]} == {}
+
+
+def test_notes_read_from_alyx_over_rest_land_on_their_records_and_a_second_run_changes_nothing(api):
+    alyx = _Alyx()
+    note = {"user": "alice", "date_time": "2024-05-02T10:00:00", "json": None}
+    kept, session_note, photo, elsewhere = (str(uuid.uuid4()) for _ in range(4))
+    alyx.records["notes"] = [  # as Alyx's /notes answers: the content type by its model's name
+        {
+            **note,
+            "id": kept,
+            "text": "lost weight",
+            "content_type": "subject",
+            "object_id": IDS["M1"],
+            "image": None,
+        },
+        {
+            **note,
+            "id": session_note,
+            "text": "licks",
+            "content_type": "session",
+            "object_id": IDS["s1"],
+            "image": None,
+        },
+        {
+            **note,
+            "id": photo,
+            "text": "a photo",
+            "content_type": "subject",
+            "object_id": IDS["M2"],
+            "image": f"{ALYX}/uploaded/2024/05/02/photo.png",
+        },
+        {
+            **note,
+            "id": elsewhere,
+            "text": "?",
+            "content_type": "weighing",
+            "object_id": IDS["w1"],
+            "image": None,
+        },
+    ]
+    reports, missing = import_rest(_ThroughApp(api), alyx)
+    notes = {r.kind: r for r in reports}["notes"]
+    assert "/notes" not in missing
+    assert (notes.read, +notes.counts) == (4, {"created": 3})
+    assert [(s["id"], s["reason"]) for s in notes.skipped] == [
+        (elsewhere, "a note on a record of weighing: onecloud keeps notes on subjects and sessions")
+    ]
+    assert [n["id"] for n in notes.notices] == [photo] and "photo.png was not brought over" in notes.notices[
+        0
+    ]["reason"]
+    assert api.get(f"/notes/{kept}").json_body["object_id"] == IDS["M1"]
+    [on_session] = api.get(f"/notes?object_id={IDS['s1']}").json_body["results"]
+    assert (on_session["id"], on_session["content_type"], on_session["user"]) == (
+        session_note,
+        "session",
+        "alice",
+    )
+    assert api.get(f"/notes/{photo}").json_body["text"] == "a photo"
+    again, _ = import_rest(_ThroughApp(api), alyx)
+    assert +{r.kind: r for r in again}["notes"].counts == {"unchanged": 3}

@@ -225,6 +225,20 @@ def test_water_after_the_death_date_is_refused_next_to_the_date_and_nothing_is_w
     assert colony_lab.get("/water-administrations?subject=B").json_body["count"] == 0
 
 
+def test_a_dead_mouse_is_not_offered_a_water_restriction_and_the_api_refuses_one(web, colony_lab):
+    page = web.login("alice").get("/ui/subjects/D", lab="cortexlab")
+    assert "Start a water restriction" in page  # alive and not restricted
+    today = datetime.date.today().isoformat()
+    assert colony_lab.patch("/subjects/D", {"death_date": today}).status_code == 200
+    assert "Start a water restriction" not in web.get("/ui/subjects/D", lab="cortexlab")
+    refused = colony_lab.post("/water-restrictions", {"subject": "D", "start_time": _today(8)}, user="alice")
+    assert refused.status_code == 400  # even on the day it died, which check_alive allows for records
+    assert refused.json_body["detail"].startswith(f"subject: D died on {today}; a dead subject cannot be put")
+    assert colony_lab.get("/water-restrictions?subject=D").json_body["count"] == 0
+    past = {"subject": "D", "start_time": _ago(9), "end_time": _ago(2), "reference_weight": 20.0}
+    assert colony_lab.post("/water-restrictions", past, user="alice").status_code == 201  # history
+
+
 def test_a_bad_weight_gives_the_form_back_with_the_error_next_to_the_field(web, colony_lab):
     page = web.login("alice").post("/ui/weighings/add", {"subject": "A", "weight": "-3", "date_time": ""})
     assert page.status == 400

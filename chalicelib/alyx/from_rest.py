@@ -54,6 +54,7 @@ ENDPOINTS: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
     ("actions.session", ("sessions",), None),
     ("data.dataset", ("datasets",), None),  # file records come inside each dataset
     ("actions.cull", ("culls",), None),
+    ("misc.note", ("notes",), None),
 )
 SUBJECT = "subjects.subject"
 # Related fields of each model: field -> the model it names.
@@ -122,6 +123,7 @@ REFERENCES: dict[str, dict[str, str]] = {
         "data_format": "data.dataformat",
         "created_by": "misc.labmember",
     },
+    "misc.note": {"user": "misc.labmember"},
     "actions.cull": {
         "subject": SUBJECT,
         "user": "misc.labmember",

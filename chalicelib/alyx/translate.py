@@ -98,11 +98,16 @@ class Skip:
 
 @dataclass
 class Translation:
-    """onecloud records per kind (in ORDER), what could not be translated, and how many were read."""
+    """onecloud records per kind (in ORDER), what could not be translated, how many were read, and what
+    was imported only in part (a note whose image could not be fetched)."""
 
     records: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     skipped: dict[str, list[Skip]] = field(default_factory=lambda: defaultdict(list))
     read: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    notices: dict[str, list[Skip]] = field(default_factory=lambda: defaultdict(list))
+
+
+NOTICE = "_notice"  # what a translator says about a record it could translate only in part
 
 
 class _Unexpressible(Exception):
@@ -138,6 +143,7 @@ class _Names:
         self.lines: dict[str, dict[str, Any]] = {}
         self.sessions: dict[str, dict[str, Any]] = {}
         self.datasets: dict[str, dict[str, Any]] = {}
+        self.content_types: dict[str, str] = {}
         self.only_lab: str | None = None
         for record in records:
             model, fields = record["model"], record["fields"]
@@ -151,6 +157,8 @@ class _Names:
                 self.sessions[str(record["pk"])] = fields
             if model == "data.dataset":
                 self.datasets[str(record["pk"])] = fields
+            if model == "contenttypes.contenttype":
+                self.content_types[str(record["pk"])] = f"{fields.get('app_label')}.{fields.get('model')}"
         labs = list(self.names["misc.lab"].values())
         self.only_lab = labs[0] if len(labs) == 1 else None
 
@@ -500,10 +508,49 @@ def _cull(f: dict[str, Any], pk: str, n: _Names) -> dict[str, Any]:
     }
 
 
+# Alyx's content types of the records onecloud attaches notes to (app_label.model).
+NOTE_TARGETS = {"subjects.subject": "subject", "actions.session": "session"}
+
+
+def _content_type(value: Any, object_id: str, n: _Names) -> str:
+    """The model a note is about: a natural key (``["subjects", "subject"]``, ``dumpdata
+    --natural-foreign``), a content type id the dump's ``contenttypes.contenttype`` records name, or,
+    when the dump does not name it, the model of the record whose uuid the note carries."""
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return ".".join(str(part) for part in value).lower()
+    if isinstance(value, str) and value:
+        named = value.lower()  # Alyx's REST API names it by its model alone
+        return named if "." in named else {v: k for k, v in NOTE_TARGETS.items()}.get(named, named)
+    if str(value) in n.content_types:
+        return n.content_types[str(value)]
+    if object_id in n.subjects:
+        return "subjects.subject"
+    if object_id in n.sessions:
+        return "actions.session"
+    raise _Unexpressible(f"its record {object_id} is not a subject or session of the dump")
+
+
 def _note(f: dict[str, Any], pk: str, n: _Names) -> dict[str, Any]:
-    if f.get("image"):
-        raise _Unexpressible("a note with an image: the image file is not in a dump")
-    raise _Unexpressible("notes refer to records through Django content types, which a dump does not name")
+    object_id = str(f.get("object_id") or _raise("no object_id"))
+    model = _content_type(f.get("content_type"), object_id, n)
+    if model not in NOTE_TARGETS:
+        raise _Unexpressible(f"a note on a record of {model}: onecloud keeps notes on subjects and sessions")
+    lab = n.subject(object_id)["lab"] if model == "subjects.subject" else n.session_lab(object_id)
+    return {
+        "id": pk,
+        "user": n.name("misc.labmember", f.get("user"), "user"),
+        "date_time": _moment(f.get("date_time")) or _raise("no date"),
+        "text": f.get("text") or "",
+        "content_type": NOTE_TARGETS[model],
+        "object_id": object_id,
+        "lab": lab,
+        "image": None,
+        "json": f.get("json"),
+        NOTICE: f"its image {f['image']} was not brought over (the image file cannot be fetched from "
+        "the source); the text is imported"
+        if f.get("image")
+        else None,
+    }
 
 
 def _data_format(f: dict[str, Any], pk: str, n: _Names) -> dict[str, Any]:
@@ -675,7 +722,11 @@ def translate(records: list[dict[str, Any]], known: dict[str, dict[str, str]] | 
             out.skipped[model].append(Skip(model, pk, f"onecloud has no {model} records"))
             continue
         try:
-            out.records[KIND_OF[model]].append(translator(record["fields"], pk, names))
+            translated = translator(record["fields"], pk, names)
+            notice = translated.pop(NOTICE, None)
+            if notice:
+                out.notices[model].append(Skip(model, pk, notice))
+            out.records[KIND_OF[model]].append(translated)
         except (_Unexpressible, KeyError, TypeError, ValueError) as error:
             reason = str(error) if isinstance(error, _Unexpressible) else f"malformed: {error!r}"
             out.skipped[model].append(Skip(model, pk, reason))

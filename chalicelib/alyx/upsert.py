@@ -35,6 +35,7 @@ from chalicelib.models import (
     Lab,
     Line,
     Litter,
+    Note,
     ProcedureType,
     Project,
     Revision,
@@ -92,6 +93,7 @@ MODELS: dict[str, type[Model]] = {
     "datasets": Dataset,
     "files": FileRecord,
     "culls": Cull,
+    "notes": Note,
 }
 # Identity is the key; for records keyed by name, a different Alyx uuid is no difference worth a write.
 IGNORED = {"id"}
@@ -100,6 +102,8 @@ IGNORED = {"id"}
 KEPT = {"dataset-types", "data-formats", "revisions"}
 # Records named alike but not the source's (another uuid) are not taken over.
 OWN = {"users": "user", "data-repository": "repository"}
+# Fields an import never clears: a note's image added here is kept when the source's could not be fetched.
+NOT_CLEARED = {"notes": {"image"}}
 MAX_RECORDS = 200
 
 
@@ -193,6 +197,8 @@ def _write(
         raise Conflict(f"a {OWN[kind]} named {name} is here already (not the Alyx one); kept as it is")
     before = history.snapshot(old)
     for name, value in values.items():
+        if value is None and name in NOT_CLEARED.get(kind, ()):
+            continue
         if (name not in IGNORED and kind not in KEPT) or getattr(old, name, None) in (None, ""):
             setattr(old, name, value)
     diff = history.changes(before, history.snapshot(old))

@@ -84,6 +84,11 @@ def _dated_record(model: type, time_field: str, what: str):  # noqa: ANN202 - re
         data[time_field] = moment.replace(microsecond=0).isoformat()
         death = datetime.date.fromisoformat(subject.death_date) if subject.death_date else None
         water.check_alive(moment, death, what)
+        if model is WaterRestriction and death is not None and not data.get("end_time"):
+            raise BadRequest(
+                f"subject: {subject.nickname} died on {subject.death_date}; a dead subject cannot be put "
+                "under water restriction (give an end_time to record a past one)"
+            )
         if "user" in {f.name for f in model_fields[model]} and not data.get("user") and ctx.principal:
             data["user"] = ctx.principal.username
         return model(
