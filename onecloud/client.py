@@ -72,6 +72,19 @@ class Api:
     def post(self, path: str, json: Any = None) -> Any:
         return self.request("POST", path, json=json if json is not None else {})
 
+    def download(self, url: str) -> bytes:
+        """A file the API serves (a note's image): its URL must be the API's own, so the token is never
+        sent elsewhere (a redirect to a presigned store URL drops it, as requests does across hosts)."""
+        if not url.startswith(f"{self.url}/"):
+            raise ApiError(f"{url} is not served by {self.url}")
+        try:
+            answer = self.http.get(url, timeout=TIMEOUT)
+        except (requests.ConnectionError, requests.Timeout):
+            raise ApiError(f"GET {url}: no answer from {self.url}") from None
+        if not answer.ok:
+            raise ApiError(f"GET {url}: {answer.status_code} {answer.reason}", status=answer.status_code)
+        return answer.content
+
     def log_in(self, username: str, password: str) -> str:
         """A new token for the account, which this client then sends with every request."""
         try:

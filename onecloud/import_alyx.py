@@ -9,8 +9,10 @@ skipped record with its reason, and the kinds a REST source does not serve.
 
 from __future__ import annotations
 
+import base64
 import sys
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +21,13 @@ from typing import Any
 from tqdm import tqdm
 
 from chalicelib.alyx.from_rest import ENDPOINTS, to_dump
-from chalicelib.alyx.translate import KIND_OF, ORDER, Translation, load_dump, translate
+from chalicelib.alyx.translate import IMAGE_SOURCE, KIND_OF, ORDER, Translation, load_dump, translate
+from chalicelib.notes import image_kind
 from onecloud.client import Api, ApiError
 
 BATCH = 100
+MAX_IMAGE_BYTES = 3 * 2**20  # base64 in a JSON request, under Lambda's 6 MB request limit
+PAYLOAD = 4 * 2**20  # of images' base64 in one request
 
 
 @dataclass
@@ -35,7 +40,16 @@ class KindReport:
 
 
 def import_dump(api: Api, source: Path) -> list[KindReport]:
-    return send(api, translate(load_dump(source)))
+    return send(api, translate(load_dump(source)), lambda image: _media_file(Path(source).parent, image))
+
+
+def _media_file(folder: Path, image: str) -> bytes:
+    """A note's image beside a dump: Alyx's media folder (``uploaded/``) copied next to it, or the
+    image's path from there (a dump itself holds no files)."""
+    for path in (folder / "uploaded" / image, folder / image):
+        if path.resolve().is_relative_to(folder.resolve()) and path.is_file():
+            return path.read_bytes()
+    raise FileNotFoundError(f"not beside the dump (looked in {folder / 'uploaded'})")
 
 
 def _bar(unit: str) -> tqdm:
@@ -102,16 +116,17 @@ def import_rest(api: Api, source: Api) -> tuple[list[KindReport], list[str]]:
     """A running Alyx (or onecloud) read over its REST API into ``api``; also the endpoints it lacks."""
     served, missing = read_rest(source)
     dump, known = to_dump(served)
-    return send(api, translate(dump, known)), missing
+    return send(api, translate(dump, known), source.download), missing
 
 
-def send(api: Api, translation: Translation) -> list[KindReport]:
+def send(
+    api: Api, translation: Translation, fetch_image: Callable[[str], bytes] | None = None
+) -> list[KindReport]:
     reports: dict[str, KindReport] = {}
     for model, kind in ORDER:
         report = reports.setdefault(kind, KindReport(kind))
         report.read += translation.read.get(model, 0)
         report.skipped += [{"id": s.pk, "reason": s.reason} for s in translation.skipped.get(model, [])]
-        report.notices += [{"id": s.pk, "reason": s.reason} for s in translation.notices.get(model, [])]
     for model in sorted(set(translation.read) - set(KIND_OF)):
         report = reports.setdefault(model, KindReport(model, read=translation.read[model]))
         report.skipped += [{"id": s.pk, "reason": s.reason} for s in translation.skipped.get(model, [])]
@@ -122,9 +137,10 @@ def send(api: Api, translation: Translation) -> list[KindReport]:
             records = translation.records.get(kind, [])
             if kind == "files":
                 records = _not_in(records, foreign, reports[kind], bar)
+            if kind == "notes":
+                records = [_with_image(r, fetch_image, reports[kind]) for r in records]
             bar.set_description(kind)
-            for start in range(0, len(records), BATCH):
-                batch = records[start : start + BATCH]
+            for batch in _batches(records):
                 answer: dict[str, Any] = api.post("/alyx-import", {"kind": kind, "records": batch})
                 for outcome in ("created", "updated", "unchanged"):
                     reports[kind].counts[outcome] += answer.get(outcome, 0)
@@ -134,6 +150,47 @@ def send(api: Api, translation: Translation) -> list[KindReport]:
                     foreign |= {names.get(s["id"], s["id"]) for s in answer.get("skipped", [])}
                 bar.update(len(batch))
     return [r for r in reports.values() if r.read]
+
+
+def _batches(records: list[dict[str, Any]]) -> Any:
+    """At most BATCH records a request, and images of at most PAYLOAD bytes (base64) with them."""
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for record in records:
+        weight = len(record.get("image_data") or "")
+        if batch and (len(batch) == BATCH or size + weight > PAYLOAD):
+            yield batch
+            batch, size = [], 0
+        batch.append(record)
+        size += weight
+    if batch:
+        yield batch
+
+
+def _with_image(
+    record: dict[str, Any], fetch: Callable[[str], bytes] | None, report: KindReport
+) -> dict[str, Any]:
+    """A note with its image fetched from the source (sent base64; stored by the target unless its note
+    has one already); an image that cannot be fetched is reported and the note's text still goes."""
+    record = dict(record)
+    source = record.pop(IMAGE_SOURCE, None)
+    if not source:
+        return record
+    try:
+        if fetch is None:
+            raise ValueError("the source serves no files")
+        data = fetch(source)
+        if image_kind(data[:16]) is None:
+            raise ValueError("not a PNG, JPEG, GIF or WebP image")
+        if len(data) > MAX_IMAGE_BYTES:
+            raise ValueError(f"{len(data)} bytes, more than the {MAX_IMAGE_BYTES} an import sends")
+    except (OSError, ValueError, ApiError) as error:
+        report.notices.append(
+            {"id": record["id"], "reason": f"image {source} not fetched ({error}); text imported"}
+        )
+        return record
+    record["image_data"] = base64.b64encode(data).decode()
+    return record
 
 
 def _not_in(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib import aws
 from chalicelib.alyx.translate import load_dump, translate
 from chalicelib.models import Note
 from onecloud.import_alyx import import_dump, summary
@@ -221,7 +222,13 @@ def test_notes_of_a_dump_land_on_their_subject_or_session_and_a_second_run_chang
         {
             "model": "misc.note",
             "pk": on_session,
-            "fields": {**note, "text": "good run", "content_type": 17, "object_id": session},
+            "fields": {
+                **note,
+                "text": "good run",
+                "content_type": 17,
+                "object_id": session,
+                "image": "2020/01/02/run.png",  # copied beside the dump from Alyx's media folder
+            },
         },
         {
             "model": "misc.note",
@@ -243,6 +250,9 @@ def test_notes_of_a_dump_land_on_their_subject_or_session_and_a_second_run_chang
     ]
     path = tmp_path / "notes.json"
     path.write_text(json.dumps(dump))
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    (tmp_path / "uploaded" / "2020" / "01" / "02").mkdir(parents=True)
+    (tmp_path / "uploaded" / "2020" / "01" / "02" / "run.png").write_bytes(png)
 
     first = {r.kind: r for r in import_dump(_ThroughApp(api), path)}
     notes = first["notes"]
@@ -255,7 +265,7 @@ def test_notes_of_a_dump_land_on_their_subject_or_session_and_a_second_run_chang
     assert [n["id"] for n in notes.notices] == [with_image] and "2020/01/02/a.png" in notes.notices[0][
         "reason"
     ]
-    assert f"imported in part: notes {with_image}: its image 2020/01/02/a.png" in summary(
+    assert f"imported in part: notes {with_image}: image 2020/01/02/a.png not fetched" in summary(
         list(first.values())
     )
 
@@ -266,7 +276,15 @@ def test_notes_of_a_dump_land_on_their_subject_or_session_and_a_second_run_chang
     }
     [run] = api.get(f"/notes?object_id={session}").json_body["results"]
     assert (run["id"], run["content_type"], run["text"]) == (on_session, "session", "good run")
-    assert Note.get(on_session).lab == "notelab"  # written by that lab's members only
+    stored = Note.get(on_session)
+    assert stored.lab == "notelab"  # written by that lab's members only
+    assert api.get(f"/notes/{on_session}/image").status_code == 302
+    assert storage_bytes(stored.image) == png
 
     again = {r.kind: r for r in import_dump(_ThroughApp(api), path)}["notes"]
     assert +again.counts == {"unchanged": 3} and len(again.skipped) == 2
+    assert Note.get(on_session).image == stored.image  # not stored again
+
+
+def storage_bytes(key: str) -> bytes:
+    return aws.client("s3").get_object(Bucket=aws.settings().data_bucket, Key=key)["Body"].read()

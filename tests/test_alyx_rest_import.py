@@ -7,9 +7,10 @@ import uuid
 
 from chalicelib.alyx.from_rest import to_dump
 from chalicelib.alyx.translate import translate
+from chalicelib.models import Note
 from onecloud.client import ApiError
 from onecloud.import_alyx import import_rest, read_rest, summary
-from tests.test_alyx_import import _ThroughApp
+from tests.test_alyx_import import _ThroughApp, storage_bytes
 
 ALYX = "https://alyx.example.org"
 IDS = {
@@ -148,6 +149,12 @@ class _Alyx:
 
     def __init__(self) -> None:
         self.records, self.asked = _alyx_records(), []
+        self.files: dict[str, bytes] = {}
+
+    def download(self, url: str) -> bytes:
+        if url not in self.files:
+            raise ApiError(f"GET {url}: 404 Not Found", status=404)
+        return self.files[url]
 
     def get(self, path: str, **params):
         self.asked.append(path)
@@ -226,8 +233,10 @@ def test_a_lab_read_from_alyx_over_rest_lands_with_its_uuids_and_a_second_run_ch
 
 def test_notes_read_from_alyx_over_rest_land_on_their_records_and_a_second_run_changes_nothing(api):
     alyx = _Alyx()
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    alyx.files = {f"{ALYX}/uploaded/2024/05/02/photo.png": png}  # gone.png: not there any more
     note = {"user": "alice", "date_time": "2024-05-02T10:00:00", "json": None}
-    kept, session_note, photo, elsewhere = (str(uuid.uuid4()) for _ in range(4))
+    kept, session_note, photo, elsewhere, lost = (str(uuid.uuid4()) for _ in range(5))
     alyx.records["notes"] = [  # as Alyx's /notes answers: the content type by its model's name
         {
             **note,
@@ -262,16 +271,26 @@ def test_notes_read_from_alyx_over_rest_land_on_their_records_and_a_second_run_c
             "image": None,
         },
     ]
+    alyx.records["notes"].append(
+        {
+            **note,
+            "id": lost,
+            "text": "photo lost",
+            "content_type": "subject",
+            "object_id": IDS["M1"],
+            "image": f"{ALYX}/uploaded/2024/05/02/gone.png",
+        }
+    )
     reports, missing = import_rest(_ThroughApp(api), alyx)
     notes = {r.kind: r for r in reports}["notes"]
     assert "/notes" not in missing
-    assert (notes.read, +notes.counts) == (4, {"created": 3})
+    assert (notes.read, +notes.counts) == (5, {"created": 4})
     assert [(s["id"], s["reason"]) for s in notes.skipped] == [
         (elsewhere, "a note on a record of weighing: onecloud keeps notes on subjects and sessions")
     ]
-    assert [n["id"] for n in notes.notices] == [photo] and "photo.png was not brought over" in notes.notices[
-        0
-    ]["reason"]
+    [notice] = notes.notices  # the lost image is reported, its note's text imported
+    assert notice["id"] == lost and notice["reason"].startswith(f"image {ALYX}/uploaded/2024/05/02/gone.png")
+    assert api.get(f"/notes/{lost}").json_body["image"] is None
     assert api.get(f"/notes/{kept}").json_body["object_id"] == IDS["M1"]
     [on_session] = api.get(f"/notes?object_id={IDS['s1']}").json_body["results"]
     assert (on_session["id"], on_session["content_type"], on_session["user"]) == (
@@ -280,5 +299,7 @@ def test_notes_read_from_alyx_over_rest_land_on_their_records_and_a_second_run_c
         "alice",
     )
     assert api.get(f"/notes/{photo}").json_body["text"] == "a photo"
+    assert api.get(f"/notes/{photo}/image").status_code == 302
+    assert storage_bytes(Note.get(photo).image) == png
     again, _ = import_rest(_ThroughApp(api), alyx)
-    assert +{r.kind: r for r in again}["notes"].counts == {"unchanged": 3}
+    assert +{r.kind: r for r in again}["notes"].counts == {"unchanged": 4}

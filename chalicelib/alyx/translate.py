@@ -98,16 +98,14 @@ class Skip:
 
 @dataclass
 class Translation:
-    """onecloud records per kind (in ORDER), what could not be translated, how many were read, and what
-    was imported only in part (a note whose image could not be fetched)."""
+    """onecloud records per kind (in ORDER), what could not be translated, and how many were read."""
 
     records: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     skipped: dict[str, list[Skip]] = field(default_factory=lambda: defaultdict(list))
     read: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    notices: dict[str, list[Skip]] = field(default_factory=lambda: defaultdict(list))
 
 
-NOTICE = "_notice"  # what a translator says about a record it could translate only in part
+IMAGE_SOURCE = "image_source"  # where a note's image is at the source (a dump's media path, a REST URL)
 
 
 class _Unexpressible(Exception):
@@ -546,10 +544,7 @@ def _note(f: dict[str, Any], pk: str, n: _Names) -> dict[str, Any]:
         "lab": lab,
         "image": None,
         "json": f.get("json"),
-        NOTICE: f"its image {f['image']} was not brought over (the image file cannot be fetched from "
-        "the source); the text is imported"
-        if f.get("image")
-        else None,
+        IMAGE_SOURCE: f.get("image") or None,  # the importer fetches it from the source, if it can
     }
 
 
@@ -722,11 +717,7 @@ def translate(records: list[dict[str, Any]], known: dict[str, dict[str, str]] | 
             out.skipped[model].append(Skip(model, pk, f"onecloud has no {model} records"))
             continue
         try:
-            translated = translator(record["fields"], pk, names)
-            notice = translated.pop(NOTICE, None)
-            if notice:
-                out.notices[model].append(Skip(model, pk, notice))
-            out.records[KIND_OF[model]].append(translated)
+            out.records[KIND_OF[model]].append(translator(record["fields"], pk, names))
         except (_Unexpressible, KeyError, TypeError, ValueError) as error:
             reason = str(error) if isinstance(error, _Unexpressible) else f"malformed: {error!r}"
             out.skipped[model].append(Skip(model, pk, reason))

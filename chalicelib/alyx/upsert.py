@@ -7,15 +7,18 @@ restrictions ended) where that is not so already, so a second import finds nothi
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.models import Model
 
-from chalicelib import history
+from chalicelib import history, notes
 from chalicelib.colony import culls
 from chalicelib.errors import BadRequest, Conflict
+from chalicelib.forms import Upload
 from chalicelib.models import (
     Allele,
     BreedingPair,
@@ -127,6 +130,8 @@ def upsert(kind: str, records: list[dict[str, Any]], user: str | None) -> Outcom
     if not isinstance(records, list) or len(records) > MAX_RECORDS:
         raise BadRequest(f"records: a list of at most {MAX_RECORDS} records")
     outcome = Outcome()
+    if kind == "notes":
+        records = _note_images(records)
     try:
         items = [model(**values) for values in records]
     except (AttributeError, TypeError, ValueError) as error:
@@ -147,6 +152,25 @@ def upsert(kind: str, records: list[dict[str, Any]], user: str | None) -> Outcom
         for item in items:
             culls.take_effect(item, user)
     return outcome
+
+
+def _note_images(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Images sent with imported notes (``image_data``, base64) stored in the bucket, except for a note
+    that has its image here already (so a second import stores nothing)."""
+    sent = [values for values in records if isinstance(values, dict) and values.get("image_data")]
+    held = {note.id: note.image for note in Note.batch_get([v["id"] for v in sent])} if sent else {}
+    out = []
+    for values in records:
+        values = dict(values)
+        data = values.pop("image_data", None)
+        if data and not held.get(values.get("id")):
+            try:
+                image = base64.b64decode(data, validate=True)
+            except (binascii.Error, TypeError):
+                raise BadRequest(f"image_data: note {values.get('id')}: not base64") from None
+            values["image"] = notes.store_image(Upload("image", "", image))
+        out.append(values)
+    return out
 
 
 def _create_all(
