@@ -204,6 +204,8 @@ def test_every_route_is_covered_by_the_role_table():
         "uploads",
         "alyx-import",
         "notification-checks",
+        "uploaded",  # a note image's Alyx media path: tests/test_notes.py
+        "analyses",  # training-time runs: tests/test_training_time_runs.py
         "{lab}",
         "",
     }

@@ -124,7 +124,7 @@ def test_eleven_uploaded_sessions_reach_ibls_statuses_and_show_on_the_pages(ui, 
     page = ui.page(RIG)
     page.get_by_role("link", name="Training status").click()
     page.wait_for_url("**/ui/training")
-    assert page.get_by_role("link", name=SUBJECT).is_visible()
+    assert page.get_by_role("link", name=SUBJECT, exact=True).first.is_visible()
     assert page.get_by_text("ready4ephysrig").first.is_visible()
     ui.shot(page, "training-lab")
     page.get_by_role("link", name=SUBJECT).click()
