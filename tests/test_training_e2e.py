@@ -127,7 +127,7 @@ def test_eleven_uploaded_sessions_reach_ibls_statuses_and_show_on_the_pages(ui, 
     assert page.get_by_role("link", name=SUBJECT, exact=True).first.is_visible()
     assert page.get_by_text("ready4ephysrig").first.is_visible()
     ui.shot(page, "training-lab")
-    page.get_by_role("link", name=SUBJECT).click()
+    page.get_by_role("link", name=SUBJECT, exact=True).first.click()
     page.wait_for_url(f"**/ui/training/{SUBJECT}*")
     assert page.get_by_text("Next: ready4delay").is_visible()
     # trial counts, performance, heat map, 4 fit-parameter panels, water and weight (drawn: weighings exist)
