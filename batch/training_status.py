@@ -11,6 +11,12 @@ changed (chalicelib/behaviour/training.py), and stores:
 
 Trials that cannot be analysed end the task Errored with the reason, and nothing is written. Another
 session's bad trials leave that session out of the table (its own task says why).
+
+A rig uploads a subject's sessions one after the other, and each one's trials create a task: the first job
+to run also finishes the subject's other TrainingStatus tasks still waiting for their turn (their session's
+psychometric table and page document, their inputs), marks them Complete as computed by this job and
+cancels their Batch jobs. The subject's table is computed once for all of them, so a lab sending weeks of
+sessions costs one job per subject, not one per session (``bench/training_status_jobs.py``).
 """
 
 from __future__ import annotations
@@ -19,20 +25,26 @@ import datetime
 import hashlib
 import io
 import json
+import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
+
 from batch.jobs import Job, run
 from chalicelib import aws
-from chalicelib.behaviour import results, summaries, training
+from chalicelib.behaviour import results, training
 from chalicelib.behaviour import trials as trials_io
 from chalicelib.behaviour.statuses import protocol_family
 from chalicelib.datasets import datasets_of_session
 from chalicelib.models import Dataset, Session, Task
+from chalicelib.pipeline import BATCH
 from chalicelib.registration import session_relative_path
 from chalicelib.sessions import sessions_of_subject
+from chalicelib.tasks import tasks_of_lab
 
 TABLE = "_ibl_trials.table.pqt"
 SETTINGS = "_iblrig_taskSettings.raw.json"
@@ -318,7 +330,91 @@ def document(
     }
 
 
+def trials_state(sessions: list[SessionInputs]) -> dict[str, dict[str, str]]:
+    """What the table was computed from: each session's trials files and their content."""
+    return {s.session.id: {path: d.hash for path, d in sorted(s.trials.items())} for s in sessions}
+
+
+def catalogue_trials(sessions: list[SessionInputs]) -> dict[str, dict[str, str]]:
+    """The same sessions' trials as the catalogue holds them now (no file is read)."""
+    return {
+        s.session.id: {
+            path: d.hash for path, d in sorted(trials_datasets(datasets_of_session(s.session.id)).items())
+        }
+        for s in sessions
+    }
+
+
+def waiting_siblings(job: Job, sessions: list[SessionInputs]) -> list[tuple[Task, SessionInputs]]:
+    """The subject's other TrainingStatus tasks whose Batch jobs have not started (one keyed query)."""
+    by_id = {s.session.id: s for s in sessions}
+    return [
+        (task, by_id[task.session])
+        for task in tasks_of_lab(job.session.lab, "Waiting")
+        if task.name == job.task.name
+        and task.session in by_id
+        and task.session != job.session.id
+        and task.claimed_by == BATCH
+    ]
+
+
+def session_outputs(session: Session, inputs: SessionInputs) -> None:
+    """The session's page document and ``_ibl_psychometric.table.pqt``."""
+    from chalicelib.behaviour import summaries  # SciPy: imported once there is a fit to do
+
+    summary = summaries.session_summary(load_trials(inputs), protocol_family(inputs.task_protocol))
+    summary.update(
+        session=session.id,
+        subject=session.subject,
+        lab=session.lab,
+        date=session.date,
+        number=int(session.number),
+        task_protocol=inputs.task_protocol,
+        location=inputs.location,
+        delay=inputs.delay,
+        ambient=ambient_summary(inputs),
+    )
+    results.write(results.session_key(session.id), summary)
+    put_dataset(session, results.SESSION_TABLE, columns_bytes(summaries.psychometric_columns(summary)))
+
+
+def record_inputs(task_id: str, inputs: SessionInputs) -> Task:
+    task = Task.get(task_id)  # read again: a registration may have asked for a rerun meanwhile
+    arguments = {**(task.arguments or {}), "inputs": {path: d.hash for path, d in inputs.trials.items()}}
+    task.update(actions=[Task.arguments.set(arguments)])
+    return task
+
+
+def finish_sibling(task: Task, inputs: SessionInputs, by: Job, job_id: str, started: float) -> bool:
+    """Complete a waiting sibling task with this job's results; False when its own job started first."""
+    session_outputs(inputs.session, inputs)
+    arguments = {**(task.arguments or {}), "inputs": {path: d.hash for path, d in inputs.trials.items()}}
+    log = (
+        f"computed with the subject's other sessions by job {job_id} "
+        f"(task {by.task.id}, session {session_relative_path(by.session)})"
+    )
+    try:
+        task.update(
+            actions=[
+                Task.status.set("Complete"),
+                Task.arguments.set(arguments),
+                Task.job_id.set(job_id),
+                Task.time_elapsed_secs.set(round(time.monotonic() - started, 3)),
+                Task.log.set(log),
+                Task.claimed_by.remove(),
+                Task.lease_expires.remove(),
+            ],
+            condition=(Task.status == "Waiting") & (Task.claimed_by == BATCH),
+        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False  # its job started meanwhile: it computes its session itself
+    return True
+
+
 def training_status(job: Job) -> None:
+    started = time.monotonic()
     lab, nickname = job.session.lab, job.session.subject
     key = results.subject_key(lab, nickname)
     for attempt in range(PASSES):
@@ -331,35 +427,38 @@ def training_status(job: Job) -> None:
             f"latest {rows[-1]['date']}: {rows[-1]['training_status']}",
             flush=True,
         )
-        before = {s.session.id: s.fingerprint() for s in sessions}
-        after = {s.session.id: s.fingerprint() for s in gather(job)[0] if s.session.id in before}
-        if after == before or attempt == PASSES - 1:
+        if catalogue_trials(sessions) == trials_state(sessions) or attempt == PASSES - 1:
             break
         print("the subject's sessions changed meanwhile: computing again", flush=True)
-    summary = summaries.session_summary(load_trials(own), protocol_family(own.task_protocol))
-    summary.update(
-        session=job.session.id,
-        subject=nickname,
-        lab=lab,
-        date=job.session.date,
-        number=int(job.session.number),
-        task_protocol=own.task_protocol,
-        location=own.location,
-        delay=own.delay,
-        ambient=ambient_summary(own),
-    )
     doc = document(job, rows, assessed, previous)
     # the subject first: if that write is refused, nothing else has changed
     subject = update_trained_criteria(job.session, doc["trained_criteria"])
     print(f"{nickname} json.trained_criteria: {json.dumps(subject['json']['trained_criteria'])}", flush=True)
-    results.write(results.session_key(job.session.id), summary)
+    session_outputs(job.session, own)
     results.write(key, doc)
-    put_dataset(job.session, results.SESSION_TABLE, columns_bytes(summaries.psychometric_columns(summary)))
     latest = max(sessions, key=lambda s: (s.session.date, int(s.session.number))).session
     put_dataset(latest, results.SUBJECT_TABLE, table_bytes(rows))
-    task = Task.get(job.task.id)  # read again: a registration may have asked for a rerun meanwhile
-    arguments = {**(task.arguments or {}), "inputs": {path: d.hash for path, d in own.trials.items()}}
-    task.update(actions=[Task.arguments.set(arguments)])
+    record_inputs(job.task.id, own)
+    job_id = os.environ.get("AWS_BATCH_JOB_ID") or Task.get(job.task.id).job_id or ""
+    done = []
+    for task, inputs in waiting_siblings(job, sessions):
+        previous_job = task.job_id
+        if finish_sibling(task, inputs, job, job_id, started):
+            done.append(inputs.relative)
+            cancel(previous_job, f"task {task.id} was computed by job {job_id}")
+    if done:
+        print(
+            f"also computed {len(done)} waiting sessions of {nickname}: {', '.join(sorted(done))}", flush=True
+        )
+
+
+def cancel(job_id: str | None, reason: str) -> None:
+    """Cancel a sibling's Batch job before it starts (its events no longer match the task's job)."""
+    if job_id:
+        try:
+            aws.client("batch").cancel_job(jobId=job_id, reason=reason)
+        except Exception as error:  # a job already gone has nothing left to cancel
+            print(f"could not cancel job {job_id}: {error}", flush=True)
 
 
 if __name__ == "__main__":

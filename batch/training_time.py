@@ -6,10 +6,16 @@ food, weighings, water restrictions and administrations, the TrainingStatus resu
 trials, wheel and ambient sensor files of the sessions the features read (only those); builds the
 design matrix, fits and scores the classifiers, and stores the matrix (Parquet), ``results.json`` and the
 run's status. A failure leaves the run Errored with the reason.
+
+The design matrix is also a dataset of the catalogue, an aggregate (a dataset of no session, as IBL keeps
+a subject's training table): it belongs to the run's project (else its lab, else the one project all its
+mice share) and sits in the collection ``Projects/<project>/trainingTime/<run id>`` (``Labs/<lab>/...``),
+so ``one.list_aggregates("projects")`` lists it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import platform
@@ -22,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from batch.training_status import AMBIENT, SessionInputs, load_trials, read_object, trials_datasets
-from chalicelib import aws
+from chalicelib import alf, aws
 from chalicelib.analyses.training_time import features, model, runs
 from chalicelib.analyses.training_time.records import DayData, MouseData, SessionData
 from chalicelib.behaviour import results as behaviour_results
@@ -32,16 +38,18 @@ from chalicelib.models import (
     Food,
     Housing,
     Lab,
+    Project,
     Session,
     Subject,
     WaterAdministration,
     WaterRestriction,
     Weighing,
 )
-from chalicelib.registration import session_relative_path
+from chalicelib.registration import FileSpec, Owner, register_files, session_relative_path
 from chalicelib.sessions import sessions_of_subject
 
 AMBIENT_NAMES = ("Temperature_C", "AirPressure_mb", "RelativeHumidity")
+PIPELINE_USER = "onecloud-pipeline"
 
 
 def subjects_in_scope(options: dict[str, Any]) -> list[Subject]:
@@ -178,6 +186,61 @@ def matrix_bytes(matrix: model.DesignMatrix) -> bytes:
     return buffer.getvalue()
 
 
+def matrix_owner(options: dict[str, Any], subjects: list[Subject]) -> tuple[Owner, str] | None:
+    """What the design matrix belongs to and its collection; None when the run names no project or lab
+    and its mice share no single project."""
+    labs = sorted({s.lab for s in subjects})
+    project = options.get("project")
+    if not project and not options.get("lab"):
+        shared = set.intersection(*(set(s.projects or []) for s in subjects)) if subjects else set()
+        project = next(iter(shared)) if len(shared) == 1 else None
+    if project:
+        try:
+            record = Project.get(project)
+        except Project.DoesNotExist:
+            return None
+        lab = options.get("lab") or (labs[0] if labs else None)
+        if lab is None:
+            return None
+        return Owner(lab=lab, content_type="subjects.project", object_id=record.id), f"Projects/{project}"
+    if options.get("lab"):
+        try:
+            lab = Lab.get(options["lab"])
+        except Lab.DoesNotExist:
+            return None
+        return Owner(lab=lab.name, content_type="misc.lab", object_id=lab.id), f"Labs/{lab.name}"
+    return None
+
+
+def register_matrix(run_id: str, body: bytes, owner: tuple[Owner, str] | None) -> dict[str, Any]:
+    """The design matrix as a dataset of the catalogue (in the central store repository), or why not."""
+    if owner is None:
+        return {
+            "registered": False,
+            "reason": "the run names no project or lab and its mice share no project",
+        }
+    who, base = owner
+    spec = FileSpec(
+        path=alf.parse_dataset_path(f"{base}/trainingTime/{run_id}/{runs.MATRIX}"),
+        hash=hashlib.md5(body).hexdigest(),
+        size=len(body),
+    )
+    [summary] = register_files(
+        owner=who,
+        specs=[spec],
+        sent_names=[runs.MATRIX],
+        repository=aws.settings().s3_repository,
+        created_by=PIPELINE_USER,
+    )
+    print(f"registered {spec.identity} as dataset {summary['id']}", flush=True)
+    return {
+        "registered": True,
+        "dataset": summary["id"],
+        "collection": summary["collection"],
+        "name": runs.MATRIX,
+    }
+
+
 def versions() -> dict[str, str]:
     import pandas
     import scipy
@@ -216,9 +279,11 @@ def analyse(run_id: str) -> dict[str, Any]:
     matrix = model.design_matrix(mice, options.get("cutoff"), options["mode"])
     matrix.excluded += missing
     print(f"{len(matrix.rows)} mice in the design matrix, {len(matrix.excluded)} excluded", flush=True)
+    body = matrix_bytes(matrix)
     aws.client("s3").put_object(
-        Bucket=aws.settings().data_bucket, Key=runs.key(run_id, runs.MATRIX), Body=matrix_bytes(matrix)
+        Bucket=aws.settings().data_bucket, Key=runs.key(run_id, runs.MATRIX), Body=body
     )
+    dataset = register_matrix(run_id, body, matrix_owner(options, subjects))
     scores = model.analyse(matrix, options["seed"], options["mode"], options["shuffles"], progress)
     seed = options["seed"]
     document = {
@@ -230,6 +295,7 @@ def analyse(run_id: str) -> dict[str, Any]:
             {"mouse": r["mouse"], "lab": r["lab"], "trained_date": r["trained_date"]} for r in matrix.rows
         ],
         "excluded": sorted(matrix.excluded, key=lambda e: (e["lab"], e["mouse"])),
+        "design_matrix": dataset,
         "seeds": {"forest": seed, "folds": seed, "shuffles_and_permutations": seed},
         "versions": versions(),
         "seconds": round(time.monotonic() - started, 1),

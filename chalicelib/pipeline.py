@@ -381,6 +381,19 @@ def on_job_state(detail: dict[str, Any]) -> Task | None:
     return Task.get(task.id)
 
 
+def superseded(job_id: str, parameters: dict[str, Any]) -> str | None:
+    """Why a submitted job need not start, or None: another job completed its task meanwhile (a
+    TrainingStatus job also computes its subject's waiting sessions) and cancelled it, as AWS Batch does
+    to a job that has not started. The local job runner asks this, since moto does not keep cancellations."""
+    try:
+        task = Task.get(parameters.get("task_id"))
+    except (Task.DoesNotExist, TypeError, ValueError):
+        return None
+    if task.status in DONE and task.job_id and task.job_id != job_id:
+        return f"task {task.id} was completed by job {task.job_id}"
+    return None
+
+
 def _stream(detail: dict[str, Any]) -> str | None:
     return (detail.get("container") or {}).get("logStreamName")
 

@@ -44,6 +44,7 @@ ONECLOUD_TYPES = {
     "ephysSummary.clusters": "What the cluster pages draw: waveform, autocorrelogram, amplitudes, PSTHs",
     "subjectTraining.table": "A subject's training table: one row per date, metrics, fits and status",
     "psychometric.table": "A session's choices, response times and psychometric fits per block and contrast",
+    "trainingTime.designMatrix": "A training-time run's design matrix: one row per mouse, its 20 features",
     "session.nwb": "The session exported to one Neurodata Without Borders file (chalicelib/sharing/nwb.py)",
 }
 """onecloud's own dataset types (the spike summaries its pages draw; blank pattern: by object.attribute)."""

@@ -3,7 +3,9 @@
 It picks up the jobs the app submitted to (moto's) Batch, runs each job definition's command as a
 subprocess of this machine, with the job's parameters substituted as Batch does, writes the output to
 the job's log stream, and delivers the same "Batch Job State Change" events EventBridge would to the
-app's ``@app.on_cw_event`` handler. Jobs run one at a time.
+app's ``@app.on_cw_event`` handler. Jobs run one at a time. A job cancelled before it started (its task
+was completed by another job) ends FAILED without running, as on AWS Batch; moto forgets cancellations, so
+the runner asks the pipeline (``pipeline.superseded``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from chalice import Chalice
 from chalice.app import CloudWatchEventConfig
 
-from chalicelib import aws
+from chalicelib import aws, pipeline
 from chalicelib.observability import logger
 from onecloud.pump import LambdaContext
 
@@ -87,11 +89,27 @@ class JobRunner:
             "parameters": job.get("parameters", {}),
             "attempts": [],
         }
+        cancelled = pipeline.superseded(job_id, job.get("parameters", {}))
+        if cancelled:
+            self.emit(
+                {
+                    **base,
+                    "status": "FAILED",
+                    "statusReason": f"Cancelled: {cancelled}",
+                    "stoppedAt": _millis(),
+                }
+            )
+            logger.info("job cancelled", job=job_id, reason=cancelled)
+            return
         started = _millis()
         self.emit({**base, "status": "RUNNING", "startedAt": started, "container": {"logStreamName": stream}})
         logger.info("job started", job=job_id, command=" ".join(command))
         self._process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ)
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "AWS_BATCH_JOB_ID": job_id},  # as Batch sets it in the container
         )
         output, _ = self._process.communicate()
         returncode, self._process = self._process.returncode, None

@@ -161,3 +161,40 @@ def test_new_trials_for_a_finished_session_run_its_task_again(api):
     assert again.status == "Waiting" and again.job_id  # submitted again
     assert run_task(again) == 0
     assert stored_rows("SWC_054")[0]["n_trials"] == 532  # the 2020-08-24 table now
+
+
+def test_one_job_computes_the_subjects_waiting_sessions_and_their_jobs_never_start(api, monkeypatch):
+    """A rig's sessions arrive faster than jobs run: the first job computes them all, completes the
+    waiting tasks with their own outputs, and the local runner does not start their (cancelled) jobs."""
+    from onecloud.runner import JobRunner
+
+    sessions = make_sessions(api, "SWC_054")
+    for date in DATES:
+        land_table("SWC_054", date)
+    tasks = {date: training_task(sessions[date]) for date in DATES}
+    assert {t.status for t in tasks.values()} == {"Waiting"}  # submitted, none started
+    first = tasks[DATES[1]]  # any of them: the runner takes jobs in the order it finds them
+    assert run_task(first) == 0
+    EventPump(app).drain()
+    done = {date: Task.get(t.id) for date, t in tasks.items()}
+    assert {t.status for t in done.values()} == {"Complete"}
+    for date, task in done.items():
+        paths = {d.relative_path for d in datasets_of_session(sessions[date])}
+        assert "alf/_ibl_psychometric.table.pqt" in paths, date
+        assert results.session_analyses(sessions[date])["date"] == date
+        assert set(task.arguments["inputs"]) == {"alf/_ibl_trials.table.pqt"}
+        if date != DATES[1]:
+            assert task.job_id == done[DATES[1]].job_id and f"task {first.id}" in task.log
+    assert [r["training_status"] for r in stored_rows("SWC_054")] == ["in training"] * 3 + ["trained 1a"]
+
+    def no_process(*args, **kwargs):
+        raise AssertionError("a cancelled job was started")
+
+    monkeypatch.setattr("onecloud.runner.subprocess.Popen", no_process)
+    runner = JobRunner(app)
+    for date in (DATES[0], *DATES[2:]):
+        cancelled = pipeline.superseded(tasks[date].job_id, {"task_id": tasks[date].id})
+        assert cancelled == f"task {tasks[date].id} was completed by job {done[DATES[1]].job_id}"
+        runner.run(tasks[date].job_id)  # its FAILED (cancelled) event leaves the task as it is
+        assert Task.get(tasks[date].id).status == "Complete"
+    assert pipeline.superseded(first.job_id, {"task_id": first.id}) is None

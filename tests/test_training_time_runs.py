@@ -107,3 +107,33 @@ def test_a_days_weighings_and_water_go_in_one_request(api):
     water = [{"subject": "BULK_1", **given}, {"subject": "NOBODY", **given}]
     assert api.post("/water-administrations", water).status_code == 400  # one bad record: none written
     assert api.get("/water-administrations?subject=BULK_1").json_body["count"] == 0
+
+
+def test_the_design_matrix_is_an_aggregate_dataset_of_the_runs_project(api):
+    """ONE lists it with the datasets of no session (``one.list_aggregates('projects')``)."""
+    from chalicelib.models import Subject
+
+    api.post("/projects", {"name": "brainwide", "description": "the cohort"})
+    for nickname in ("M1", "M2"):
+        api.post("/subjects", {"nickname": nickname, "lab": "cortexlab", "projects": ["brainwide"]})
+    subjects = list(Subject.by_lab.query("cortexlab"))
+    owner = job.matrix_owner(runs.DEFAULTS, subjects)  # no project named: the one the mice share
+    stored = job.register_matrix("20261129T100000-aaaaaa", b"matrix bytes", owner)
+    assert (
+        stored["registered"]
+        and stored["collection"] == "Projects/brainwide/trainingTime/20261129T100000-aaaaaa"
+    )
+    [listed] = api.get("/datasets?django=session__isnull,True").json_body["results"]
+    assert (listed["id"], listed["name"], listed["dataset_type"]) == (
+        stored["dataset"],
+        "trainingTime.designMatrix.pqt",
+        "trainingTime.designMatrix",
+    )
+    assert listed["file_records"][0]["data_url"].endswith(
+        "/aggregates/Projects/brainwide/trainingTime/20261129T100000-aaaaaa/"
+        f"trainingTime.designMatrix.{stored['dataset']}.pqt"
+    )
+    assert job.register_matrix("x", b"", job.matrix_owner(runs.DEFAULTS, [])) == {
+        "registered": False,
+        "reason": "the run names no project or lab and its mice share no project",
+    }
