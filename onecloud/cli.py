@@ -302,11 +302,20 @@ def import_alyx_command(
     "--mice", default=150, show_default=True, type=click.IntRange(1, 1000), help="Mice in the colony."
 )
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(0), help="Same seed, same colony.")
+@click.option(
+    "--speed",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.25, 4),
+    help="How fast the mice learn: 2 trains them in about half the sessions (a quicker demo).",
+)
 @click.option("--url", help=URL_HELP)
 @click.option("--jobs", default=4, show_default=True, type=click.IntRange(1, 64), help="Sessions in flight.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for every training status.")
 @click.option("--timeout", default=7200.0, show_default=True, type=click.FloatRange(min=0), help="Seconds.")
-def demo_command(mice: int, seed: int, url: str | None, jobs: int, wait: bool, timeout: float) -> None:
+def demo_command(
+    mice: int, seed: int, speed: float, url: str | None, jobs: int, wait: bool, timeout: float
+) -> None:
     """Fill a running stack with a seeded demo colony: four labs, MICE mice with their water restrictions,
     weighings and water, and weeks of training sessions (trials, wheel, ambient sensor data) uploaded as a
     rig does, so the pipeline computes their training status. Needs a superuser's log-in (it creates labs)."""
@@ -317,8 +326,8 @@ def demo_command(mice: int, seed: int, url: str | None, jobs: int, wait: bool, t
     from onecloud.demo.send import send, wait_for_training
 
     started = time.monotonic()
-    click.echo(f"simulating {mice} mice learning the task (seed {seed})...")
-    colony = make_colony(mice, seed)
+    click.echo(f"simulating {mice} mice learning the task (seed {seed}, speed {speed:g})...")
+    colony = make_colony(mice, seed, speed=speed)
     click.echo(
         f"simulated {sum(len(m.sessions) for m in colony)} sessions in {time.monotonic() - started:.0f} s"
     )

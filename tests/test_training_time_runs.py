@@ -28,6 +28,8 @@ def results_of(seed: int) -> dict:
         training_times=[r["training_time"] for r in rows],
         excluded=[{"mouse": "late", "lab": "cortexlab", "reason": LATE}],
         seeds={"forest": seed}, versions=job.versions(), seconds=1.0, options=runs.DEFAULTS,
+        design_matrix={"registered": True, "dataset": "d-1", "name": runs.MATRIX,
+                       "collection": "Projects/brainwide/trainingTime/run"},
     )  # fmt: skip
     return document
 
@@ -77,6 +79,7 @@ def test_a_run_page_draws_the_four_panels_and_lists_the_excluded_mice(web, cloud
         assert title in page
     assert LATE in page
     assert f"{results['n_mice']} mice" in page and "Design matrix" in page
+    assert "Projects/brainwide/trainingTime/run/trainingTime.designMatrix.pqt" in page  # the dataset
 
 
 def test_two_runs_side_by_side(web, cloud):

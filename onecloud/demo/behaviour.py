@@ -48,9 +48,10 @@ class Learner:
     vigour: float  # wheel turn per response (rad)
 
     @classmethod
-    def draw(cls, rng: np.random.Generator) -> Learner:
+    def draw(cls, rng: np.random.Generator, speed: float = 1.0) -> Learner:
+        """``speed`` scales every mouse's learning rate (a quicker demo: fewer sessions per mouse)."""
         return cls(
-            rate=float(math.exp(rng.normal(math.log(0.09), 0.6))),
+            rate=speed * float(math.exp(rng.normal(math.log(0.09), 0.6))),
             bias=float(rng.normal(0, 12)),
             engagement=float(rng.uniform(0.7, 1.3)),
             speed=float(math.exp(rng.normal(math.log(0.6), 0.4))),
