@@ -39,6 +39,7 @@ import probeinterface
 import spikeinterface.preprocessing as spre
 from spikeinterface.comparison import compare_sorter_to_ground_truth
 from spikeinterface.core import BaseRecording, BaseSorting, NumpySorting, generate_ground_truth_recording
+from spikeinterface.core.generate import generate_templates, generate_unit_locations
 from spikeinterface.extractors.neuropixels_utils import get_neuropixels_sample_shifts_from_probe
 from spikeinterface.generation import generate_drifting_recording
 from spikeinterface.sorters import sorter_dict
@@ -49,6 +50,7 @@ NP1_META = Path(__file__).resolve().parents[1] / "tests/fixtures/spikeglx/sample
 SAMPLE_RATE = 30_000.0
 MICROVOLTS_PER_COUNT = 0.6 / 512 / 500 * 1e6  # NP1.0 AP band: +-0.6 V over 10 bits at gain 500
 NOISE_MICROVOLTS = 10.0  # AP-band noise of a Neuropixels 1.0 channel in the brain
+UNIT_MICROVOLTS = (50.0, 500.0)  # peak amplitudes of the units IBL keeps on a Neuropixels 1.0 probe
 SYNC_TOGGLE_SECONDS = 0.5
 WRITE_CHUNK_SECONDS = 5.0
 CASES = {
@@ -124,12 +126,46 @@ def drifting_ground_truth(
     half as far as those at its top (a non-rigid gradient). Templates are SpikeInterface's drifting
     generator's (regenerated at each micrometre of displacement, not interpolated), the noise is
     spatially correlated and ``NOISE_MICROVOLTS`` on average.
+
+    Each unit's peak amplitude is drawn from ``UNIT_MICROVOLTS`` (log-uniform), the range of the units
+    a sorter is asked to find on a Neuropixels probe: left to itself, the generator's amplitude also
+    falls with a unit's distance from the probe, and a fifth of its units peak below 30 uV (SNR < 3),
+    in the noise, where nothing can score them. Amplitudes follow the generator's own order (the unit
+    nearest the probe, with the narrowest footprint, stays the largest), only their range is set.
     """
+    channel_locations = probe.contact_positions
+    locations = generate_unit_locations(
+        units,
+        channel_locations,
+        margin_um=20.0,
+        minimum_z=5.0,
+        maximum_z=45.0,
+        minimum_distance=18.0,
+        seed=seed,
+    )
+    shapes = {"spatial_decay": (10.0, 45.0), "ellipse_shrink": (0.4, 1.0), "ellipse_angle": (0.0, 2 * np.pi)}
+    waveform = {"ms_before": 1.5, "ms_after": 3.0, "mode": "ellipsoid"}
+    # a template is linear in its unit's alpha: the peak of each unit at alpha 1 sets the alpha it needs
+    unit_peaks = np.abs(
+        generate_templates(
+            channel_locations,
+            locations,
+            SAMPLE_RATE,
+            unit_params={**shapes, "alpha": 1.0},
+            seed=seed,
+            **waveform,
+        )
+    ).max(axis=(1, 2))
+    low, high = np.log(UNIT_MICROVOLTS)
+    amplitudes = np.sort(np.exp(np.random.default_rng(seed).uniform(low, high, units)))
+    alpha = amplitudes[np.argsort(np.argsort(unit_peaks))] / unit_peaks
     _, recording, ground_truth = generate_drifting_recording(
         num_units=units,
         duration=seconds,
         sampling_frequency=SAMPLE_RATE,
         probe=probe,
+        unit_locations=locations,
+        generate_templates_kwargs={**waveform, "unit_params": {**shapes, "alpha": alpha}},
         generate_displacement_vector_kwargs={
             "displacement_sampling_frequency": 5.0,
             "drift_start_um": [0, drift_um / 2],
