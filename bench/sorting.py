@@ -9,7 +9,7 @@ the AP gain, a sync channel), compressed with mtscomp, and sorted by :func:`batc
 from the ``.cbin``. Two cases:
 
 - ``probe``: the whole probe (384 channels, 3.84 mm), 100 units along it, drifting slowly (20 um one way
-  and back over the recording, the tip moving half as far as the top), spatially correlated noise;
+  and back over the recording, the top moving half as far as the tip), spatially correlated noise;
 - ``tip``: the first 32 channels, 20 still units, 10 uV noise; a few units are generated too small to
   detect at this noise (SNR below 3) and cap what any sorter reaches.
 
@@ -122,8 +122,8 @@ def drifting_ground_truth(
     """Units spread along the whole probe, moving against it as a probe drifts in the brain.
 
     The drift is slow and mostly rigid, as the tissue relaxes after insertion: the probe goes
-    ``drift_um`` one way and back over the recording (one slow zigzag), the units at its tip moving
-    half as far as those at its top (a non-rigid gradient). Templates are SpikeInterface's drifting
+    ``drift_um`` one way and back over the recording (one slow zigzag), the units at its top moving
+    half as far as those at its tip (a non-rigid gradient). Templates are SpikeInterface's drifting
     generator's (regenerated at each micrometre of displacement, not interpolated), the noise is
     spatially correlated and ``NOISE_MICROVOLTS`` on average.
 
