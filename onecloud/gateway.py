@@ -5,11 +5,17 @@ parameters to the app still percent-encoded (API Gateway decodes them, so ``/pro
 names "Headplate implant" and ``%2F`` a ``/`` inside one name), and it answers a path no route matches
 with API Gateway's default 403 "Missing Authentication Token", which the deployed API replaces by a JSON
 404 (``infrastructure/api_stack.py`` declares that gateway response). This gateway does both as deployed.
+
+It also hands the app one request at a time, as a Lambda container does: Chalice keeps the request being
+handled on the app object (``app.current_request``), so two requests of the threaded local server at once
+read each other's (a demo sending four sessions at a time got 409s for records that did not exist, and
+sessions created from another request's body).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -43,12 +49,19 @@ class RouteNotFound(LocalGatewayException):
     CODE = 404
 
 
+_ONE_AT_A_TIME = threading.Lock()
+
+
 class ApiGateway(LocalGateway):
     def __init__(self, app_object: Chalice, config: Config) -> None:
         super().__init__(app_object, config)
         self.event_converter = LambdaEventConverter(
             DecodingRouteMatcher(list(app_object.routes)), app_object.api.binary_types
         )
+
+    def handle_request(self, method: str, path: str, headers: Any, body: bytes | None) -> Any:
+        with _ONE_AT_A_TIME:
+            return super().handle_request(method, path, headers, body)
 
     def _generate_lambda_event(self, method: str, path: str, headers: Any, body: bytes | None) -> Any:
         try:

@@ -56,3 +56,23 @@ def test_each_response_carries_one_content_length(module_api, http_api, method, 
     body = response.read()
     assert response.status == status
     assert response.msg.get_all("Content-Length") == [str(len(body))]
+
+
+def test_requests_at_the_same_time_each_get_their_own_answer(module_api, http_api):
+    """The threaded local server hands the app one request at a time, as a Lambda container does:
+    Chalice keeps the current request on the app, so concurrent requests used to read each other's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    headers = {"Authorization": f"Token {module_api.tokens['admin']}", "Content-Type": "application/json"}
+
+    def create(index: int) -> tuple[int, str]:
+        connection = http.client.HTTPConnection("127.0.0.1", http_api.port, timeout=30)
+        body = f'{{"nickname": "RACE_{index:02d}", "lab": "cortexlab"}}'
+        connection.request("POST", "/subjects", body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(create, range(16)))
+    assert [status for status, _ in answers] == [201] * 16, answers
+    assert [f'"RACE_{i:02d}"' in text for i, (_, text) in enumerate(answers)] == [True] * 16

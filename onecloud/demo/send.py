@@ -218,10 +218,11 @@ def send(
     """Send the colony; a progress bar per stage (silent off a terminal). Returns what was sent."""
     sender = Sender(api, jobs)
     send_labs(api)
-    # one mouse at a time: the local stack's moto answers concurrent transactions with false conflicts
-    with tqdm(total=len(colony), desc="mice", unit="mouse", disable=None) as bar:
-        for mouse in colony:
-            sender.subject(mouse)
+    with (
+        ThreadPoolExecutor(jobs) as pool,
+        tqdm(total=len(colony), desc="mice", unit="mouse", disable=None) as bar,
+    ):
+        for _ in pool.map(sender.subject, colony):
             bar.update()
     sessions = [(m, s) for m in colony for s in m.sessions]
     files = 0
