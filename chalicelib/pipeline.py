@@ -385,9 +385,12 @@ def superseded(job_id: str, parameters: dict[str, Any]) -> str | None:
     """Why a submitted job need not start, or None: another job completed its task meanwhile (a
     TrainingStatus job also computes its subject's waiting sessions) and cancelled it, as AWS Batch does
     to a job that has not started. The local job runner asks this, since moto does not keep cancellations."""
+    task_id = parameters.get("task_id")
+    if not task_id:
+        return None  # not a task's job (an analysis run's)
     try:
-        task = Task.get(parameters.get("task_id"))
-    except (Task.DoesNotExist, TypeError, ValueError):
+        task = Task.get(task_id)
+    except Task.DoesNotExist:
         return None
     if task.status in DONE and task.job_id and task.job_id != job_id:
         return f"task {task.id} was completed by job {task.job_id}"

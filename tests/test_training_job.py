@@ -198,3 +198,4 @@ def test_one_job_computes_the_subjects_waiting_sessions_and_their_jobs_never_sta
         runner.run(tasks[date].job_id)  # its FAILED (cancelled) event leaves the task as it is
         assert Task.get(tasks[date].id).status == "Complete"
     assert pipeline.superseded(first.job_id, {"task_id": first.id}) is None
+    assert pipeline.superseded("a-job", {"run_id": "an-analysis-run"}) is None  # not a task's job
