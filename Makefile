@@ -19,14 +19,19 @@ up: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/onecloud demo $(DEMO_ARGS)
 
+# Test files are spread over WORKERS processes (pytest-xdist; a file's tests stay together, in order).
+# WORKERS=0 runs them all in this process.
+WORKERS ?= 2
+XDIST := -n $(WORKERS) --dist loadfile
+
 # Every test, the end-to-end runs (marker e2e) included.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # Fast feedback while working: everything but the end-to-end runs.
 unit: $(STAMP)
-	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not e2e" $(XDIST) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
