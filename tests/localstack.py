@@ -100,6 +100,19 @@ class Stack:
 ROOT_USER, ROOT_PASSWORD = "root", "root-password"  # the superuser every Stack seeds
 
 
+def upload(url: str, folder: Path, lab: str, username: str, password: str) -> None:
+    """``onecloud upload FOLDER --lab LAB`` as a rig runs it, with the account in the environment."""
+    env = {**os.environ, "ONECLOUD_URL": url, "ONECLOUD_USERNAME": username, "ONECLOUD_PASSWORD": password}
+    uploaded = subprocess.run(
+        [str(ROOT / ".venv/bin/onecloud"), "upload", str(folder), "--lab", lab],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
+
+
 class As:
     """Plain ``requests`` as one account, for set-up and for checking what a client did."""
 

@@ -5,14 +5,11 @@ of the recording in the browser with the sorting's spikes on it. Screenshots for
 
 from __future__ import annotations
 
-import os
-import subprocess
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.localstack import ROOT, wait_for
+from tests.localstack import upload, wait_for
 
 pytestmark = pytest.mark.e2e
 SUBJECT, DAY = "EPHYS01", "2024-08-01"
@@ -52,20 +49,7 @@ def sorted_session(ui_stack, tmp_path_factory) -> str:
     write_ground_truth(folder / "raw_ephys_data" / "probe00", channels=32, seconds=10.0, units=5)
     (folder / "alf").mkdir()
     trials_table().to_parquet(folder / "alf" / "_ibl_trials.table.pqt", index=False)
-    env = {
-        **os.environ,
-        "ONECLOUD_URL": ui_stack.url,
-        "ONECLOUD_USERNAME": "alice",
-        "ONECLOUD_PASSWORD": "alice-pw",
-    }
-    uploaded = subprocess.run(
-        [str(ROOT / ".venv/bin/onecloud"), "upload", str(folder), "--lab", "cortexlab"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
+    upload(ui_stack.url, folder, "cortexlab", "alice", "alice-pw")
     (session,) = ui_stack.rest("get", f"/sessions?subject={SUBJECT}").json()["results"]
 
     def summarised():

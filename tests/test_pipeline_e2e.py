@@ -5,8 +5,6 @@ every task ends Complete; ONE loads the spikes."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import mtscomp
@@ -14,7 +12,7 @@ import numpy as np
 import pytest
 
 from onecloud.connect import connect
-from tests.localstack import ROOT, As, running, wait_for
+from tests.localstack import As, running, upload, wait_for
 
 pytestmark = pytest.mark.e2e
 LAB, SUBJECT, DAY = "cortexlab", "KS023", "2024-05-01"
@@ -46,20 +44,7 @@ def test_an_uploaded_raw_session_ends_compressed_and_sorted_with_every_task_comp
     call("POST", "/users", status=201, json={"username": "rig", "password": "rig-password", "lab": [LAB]})
     call("POST", "/subjects", status=201, json={"nickname": SUBJECT, "lab": LAB})
     folder = raw_session(tmp_path / LAB / "Subjects" / SUBJECT / DAY / "001")
-    env = {
-        **os.environ,
-        "ONECLOUD_URL": stack.url,
-        "ONECLOUD_USERNAME": "rig",
-        "ONECLOUD_PASSWORD": "rig-password",
-    }
-    uploaded = subprocess.run(
-        [str(ROOT / ".venv/bin/onecloud"), "upload", str(folder), "--lab", LAB],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
+    upload(stack.url, folder, LAB, "rig", "rig-password")
     (session,) = call("GET", f"/sessions?subject={SUBJECT}&date_range={DAY}")["results"]
 
     def finished():

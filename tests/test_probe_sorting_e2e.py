@@ -7,14 +7,11 @@ it skips it), which is where it once needed torch, which neither the local stack
 
 from __future__ import annotations
 
-import os
-import subprocess
-
 import numpy as np
 import pytest
 
 from onecloud.connect import connect
-from tests.localstack import ROOT, As, running, wait_for
+from tests.localstack import As, running, upload, wait_for
 
 pytestmark = pytest.mark.e2e
 LAB, SUBJECT, DAY = "cortexlab", "KS023", "2024-05-02"
@@ -37,20 +34,7 @@ def test_a_whole_neuropixels_probe_uploaded_compressed_is_sorted_by_the_default_
     call("POST", "/subjects", status=201, json={"nickname": SUBJECT, "lab": LAB})
     folder = tmp_path / LAB / "Subjects" / SUBJECT / DAY / "001"
     write_ground_truth(folder / "raw_ephys_data" / "probe00", channels=384, seconds=4.0, units=10, seed=2)
-    env = {
-        **os.environ,
-        "ONECLOUD_URL": stack.url,
-        "ONECLOUD_USERNAME": "rig",
-        "ONECLOUD_PASSWORD": "rig-password",
-    }
-    uploaded = subprocess.run(
-        [str(ROOT / ".venv/bin/onecloud"), "upload", str(folder), "--lab", LAB],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
+    upload(stack.url, folder, LAB, "rig", "rig-password")
     (session,) = call("GET", f"/sessions?subject={SUBJECT}&date_range={DAY}")["results"]
 
     def finished():

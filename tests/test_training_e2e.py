@@ -6,14 +6,12 @@ show it in Chromium (screenshots under test-output/screenshots/)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 
 import pytest
 
 from tests.behaviour_data import SWC_054, swc_054_sessions
-from tests.localstack import ROOT, wait_for
+from tests.localstack import upload, wait_for
 from tests.webpages import PASSWORDS
 
 pytestmark = pytest.mark.e2e
@@ -34,8 +32,6 @@ def upload_swc_054(ui, tmp_path) -> dict[str, str]:
             json={"subject": SUBJECT, "water_administered": ml, "date_time": f"{day}T10:00:00"},
         )
         assert (weighed.status_code, watered.status_code) == (201, 201), weighed.text + watered.text
-    env = {**os.environ, "ONECLOUD_URL": ui.stack.url, "ONECLOUD_USERNAME": RIG}
-    env["ONECLOUD_PASSWORD"] = PASSWORDS[RIG]
     sessions = {}
     for row in swc_054_sessions():
         date = row["date"]
@@ -55,14 +51,7 @@ def upload_swc_054(ui, tmp_path) -> dict[str, str]:
         sessions[date] = created.json()["id"]
         folder = tmp_path / LAB / "Subjects" / SUBJECT / date / "001"
         shutil.copytree(SWC_054 / date / "001", folder)
-        uploaded = subprocess.run(
-            [str(ROOT / ".venv/bin/onecloud"), "upload", str(folder), "--lab", LAB],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
+        upload(ui.stack.url, folder, LAB, RIG, PASSWORDS[RIG])
     return sessions
 
 
