@@ -8,6 +8,10 @@ a table's item index one level and deep-copies only the items the transaction up
 Update mutates the stored item; Put and Delete replace or remove entries, which the index copy undoes).
 The rollback is the same as before for every transaction onecloud sends. ``bench/moto_transactions.py``
 measures it.
+
+moto also rolls a cancelled transaction back by putting the whole table copy back, so a write another
+thread made meanwhile (a job, a second request) was silently undone: DynamoDB isolates transactions
+from other writes. ``isolate_writes`` gives moto that isolation with one lock over its writes.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from typing import Any
 
 _local = threading.local()
 _applied = False
+_writes = threading.RLock()
+_isolated = False
 
 
 def _backup(table: Any, updated: list[tuple[Any, Any]]) -> Any:
@@ -56,8 +62,27 @@ class _Copier:
         return copy.deepcopy(value, memo)
 
 
+def isolate_writes() -> None:
+    """Every write to moto's DynamoDB in this process, transactions included, one at a time, so that a
+    cancelled transaction's rollback cannot undo another thread's write (idempotent)."""
+    global _isolated
+    if _isolated:
+        return
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def isolated(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with _writes:
+                return _original(self, *args, **kwargs)
+
+        setattr(DynamoDBBackend, name, isolated)
+    _isolated = True
+
+
 def apply() -> None:
-    """Patch moto's DynamoDB backend in this process (idempotent)."""
+    """Patch moto's DynamoDB backend in this process (idempotent): cheap, isolated transactions."""
     global _applied
     if _applied:
         return
@@ -85,4 +110,5 @@ def apply() -> None:
 
     backend.copy = _Copier()
     DynamoDBBackend.transact_write_items = transact_write_items
+    isolate_writes()
     _applied = True
