@@ -145,7 +145,7 @@ def f1_against_shuffles(f1: dict[str, float], shuffled: dict[str, list[float]]) 
 def importance(drops: dict[str, list[float]], ranking: list[str]) -> str:
     """(d) Per feature (most important first) the decrease of F1 when it is permuted: each repeat a grey
     point, the median a bar."""
-    row, left, top, width = 18, 150, 30, 860
+    row, left, top, width = 18, 120, 30, 430  # the width of the other panels, drawn at their scale
     height = top + row * len(ranking) + 40
     values = [v for d in drops.values() for v in d] or [0.0]
     low, high = min(0.0, min(values)), max(max(values), 0.01)
