@@ -36,7 +36,7 @@ class Settings:
     compress_job_definition: str = "onecloud-dev-compress"
     sort_job_definition: str = "onecloud-dev-sort"
     training_job_definition: str = "onecloud-dev-training"
-    sorter: str = "spykingcircus2"
+    sorter: str = "tridesclous2"  # batch/sorting.py DEFAULT_SORTER
     raw_policy: str = "keep"  # or "archive": tag raw .bin for cheaper storage once its .cbin is registered
     lease_seconds: int = 3600
     job_log_group: str = "/onecloud/dev/batch"
@@ -76,7 +76,7 @@ class Settings:
             compress_job_definition=env.get("ONECLOUD_COMPRESS_JOB_DEFINITION", f"onecloud-{stage}-compress"),
             sort_job_definition=env.get("ONECLOUD_SORT_JOB_DEFINITION", f"onecloud-{stage}-sort"),
             training_job_definition=env.get("ONECLOUD_TRAINING_JOB_DEFINITION", f"onecloud-{stage}-training"),
-            sorter=env.get("ONECLOUD_SORTER", "spykingcircus2"),
+            sorter=env.get("ONECLOUD_SORTER", "tridesclous2"),
             raw_policy=env.get("ONECLOUD_RAW_POLICY", "keep"),
             lease_seconds=int(env.get("ONECLOUD_LEASE_SECONDS", 3600)),
             job_log_group=env.get("ONECLOUD_JOB_LOG_GROUP", f"/onecloud/{stage}/batch"),

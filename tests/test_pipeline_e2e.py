@@ -63,7 +63,7 @@ def test_an_uploaded_raw_session_ends_compressed_and_sorted_with_every_task_comp
         for d in call("GET", f"/datasets?session={session['id']}&limit=1000")["results"]
     }
     assert {("raw_ephys_data/probe00", f"{STEM}.cbin"), ("raw_ephys_data/probe00", f"{STEM}.ch")} <= names
-    sorted_collection = "alf/probe00/spykingcircus2"  # ONECLOUD_SORTER
+    sorted_collection = "alf/probe00/tridesclous2"  # ONECLOUD_SORTER
     assert {(sorted_collection, "spikes.times.npy"), (sorted_collection, "clusters.metrics.pqt")} <= names
     assert (sorted_collection, "ephysSummary.probe.json") in names  # what the probe page draws
 

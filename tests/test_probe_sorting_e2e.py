@@ -15,7 +15,7 @@ from tests.localstack import As, running, upload, wait_for
 
 pytestmark = pytest.mark.e2e
 LAB, SUBJECT, DAY = "cortexlab", "KS023", "2024-05-02"
-SORTED = "alf/probe00/spykingcircus2"  # the default ONECLOUD_SORTER
+SORTED = "alf/probe00/tridesclous2"  # the default ONECLOUD_SORTER
 
 
 @pytest.fixture(scope="module")
