@@ -378,17 +378,20 @@ def session_outputs(session: Session, inputs: SessionInputs) -> None:
     put_dataset(session, results.SESSION_TABLE, columns_bytes(summaries.psychometric_columns(summary)))
 
 
+def with_inputs(task: Task, inputs: SessionInputs) -> dict[str, Any]:
+    """The task's arguments with the trials files (and their content) its session was computed from."""
+    return {**(task.arguments or {}), "inputs": {path: d.hash for path, d in inputs.trials.items()}}
+
+
 def record_inputs(task_id: str, inputs: SessionInputs) -> Task:
     task = Task.get(task_id)  # read again: a registration may have asked for a rerun meanwhile
-    arguments = {**(task.arguments or {}), "inputs": {path: d.hash for path, d in inputs.trials.items()}}
-    task.update(actions=[Task.arguments.set(arguments)])
+    task.update(actions=[Task.arguments.set(with_inputs(task, inputs))])
     return task
 
 
 def finish_sibling(task: Task, inputs: SessionInputs, by: Job, job_id: str, started: float) -> bool:
     """Complete a waiting sibling task with this job's results; False when its own job started first."""
     session_outputs(inputs.session, inputs)
-    arguments = {**(task.arguments or {}), "inputs": {path: d.hash for path, d in inputs.trials.items()}}
     log = (
         f"computed with the subject's other sessions by job {job_id} "
         f"(task {by.task.id}, session {session_relative_path(by.session)})"
@@ -397,7 +400,7 @@ def finish_sibling(task: Task, inputs: SessionInputs, by: Job, job_id: str, star
         task.update(
             actions=[
                 Task.status.set("Complete"),
-                Task.arguments.set(arguments),
+                Task.arguments.set(with_inputs(task, inputs)),
                 Task.job_id.set(job_id),
                 Task.time_elapsed_secs.set(round(time.monotonic() - started, 3)),
                 Task.log.set(log),
@@ -438,8 +441,8 @@ def training_status(job: Job) -> None:
     results.write(key, doc)
     latest = max(sessions, key=lambda s: (s.session.date, int(s.session.number))).session
     put_dataset(latest, results.SUBJECT_TABLE, table_bytes(rows))
-    record_inputs(job.task.id, own)
-    job_id = os.environ.get("AWS_BATCH_JOB_ID") or Task.get(job.task.id).job_id or ""
+    recorded = record_inputs(job.task.id, own)
+    job_id = os.environ.get("AWS_BATCH_JOB_ID") or recorded.job_id or ""
     done = []
     for task, inputs in waiting_siblings(job, sessions):
         previous_job = task.job_id

@@ -446,9 +446,7 @@ def data_url(record: FileRecord, repositories: dict[str, DataRepository], base_u
     if not record.session:  # an aggregate's path has no session folder: Subjects/<lab>/<nickname>/...
         path = alf.parse_dataset_path(record.relative_path)
         remote: Any = alf.DatasetPath(path.filename.with_uuid(record.dataset), path.collection, path.revision)
-        if (
-            not repository.data_url
-        ):  # the store keeps aggregates under aggregates/, as IBL's, which ONE expects
+        if not repository.data_url:  # the store keeps aggregates under aggregates/, as IBL's: ONE expects it
             root = f"{root.rstrip('/')}/aggregates"
         return f"{root.rstrip('/')}/{remote}"
     path = alf.parse_path(record.relative_path)
