@@ -69,9 +69,10 @@ def _track_writes(patch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def _moto() -> Iterator[Settings]:
     """moto (in-process) with every onecloud table, bucket and queue, made once for the whole run."""
-    from onecloud import moto_transactions, provision
+    from onecloud import local_moto, moto_transactions, provision
 
     moto_transactions.isolate_writes()  # as DynamoDB: a rollback never undoes another thread's write
+    local_moto.apply()  # queries read their key's items, not the whole table (as the local stack)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AWS_ACCESS_KEY_ID", "testing")
         env.setenv("AWS_SECRET_ACCESS_KEY", "testing")

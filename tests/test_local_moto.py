@@ -1,0 +1,157 @@
+"""The local stack's moto (onecloud/local_moto.py) answers every query as moto does, however the table
+was written: puts, updates that add, change or remove an index key, deletes, batches, transactions
+that commit or are cancelled (and put the table back)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from tests.localstack import ROOT
+
+WORKLOAD = textwrap.dedent(
+    """
+    import json
+    import random
+    import sys
+
+    import boto3
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+
+    if sys.argv[1] == "patched":
+        from onecloud import local_moto, moto_transactions
+
+        moto_transactions.apply()
+        local_moto.apply()
+    rng = random.Random(1)
+    answers = []
+
+
+    def s(value):
+        return {"S": value}
+
+
+    def record():
+        item = {"id": s(str(rng.randrange(60)))}
+        if rng.random() < 0.8:
+            item["g"] = s(f"g{rng.randrange(5)}")
+        if rng.random() < 0.8:
+            item["r"] = s(f"r{rng.randrange(7)}")
+        return item
+
+
+    def entry():
+        item = {"k": s(f"k{rng.randrange(6)}"), "n": s(str(rng.randrange(20)))}
+        if rng.random() < 0.7:
+            item["g"] = s(f"g{rng.randrange(4)}")
+        return item
+
+
+    def index(name, *keys):
+        schema = [{"AttributeName": a, "KeyType": t} for a, t in keys]
+        return {"IndexName": name, "KeySchema": schema, "Projection": {"ProjectionType": "ALL"}}
+
+
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name="us-east-1")
+        db.create_table(
+            TableName="records",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("id", "g", "r")],
+            GlobalSecondaryIndexes=[
+                index("g-index", ("g", "HASH"), ("r", "RANGE")),
+                index("r-index", ("r", "HASH")),
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        db.create_table(
+            TableName="history",
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}, {"AttributeName": "n", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("k", "n", "g")],
+            GlobalSecondaryIndexes=[index("g-index", ("g", "HASH"))],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        some_id = lambda: {"id": s(str(rng.randrange(60)))}  # noqa: E731
+        for step in range(1500):
+            roll = rng.random()
+            try:
+                if roll < 0.3:
+                    db.put_item(TableName="records", Item=record())
+                elif roll < 0.4:
+                    db.put_item(TableName="history", Item=entry())
+                elif roll < 0.5:
+                    db.delete_item(TableName="records", Key=some_id())
+                elif roll < 0.6:
+                    db.update_item(
+                        TableName="records", Key=some_id(), UpdateExpression="SET g = :g",
+                        ExpressionAttributeValues={":g": s(f"g{rng.randrange(5)}")},
+                    )
+                elif roll < 0.65:
+                    db.update_item(TableName="records", Key=some_id(), UpdateExpression="REMOVE g")
+                elif roll < 0.75:
+                    guarded = {"ConditionExpression": "attribute_not_exists(k)"} if rng.random() < 0.5 else {}
+                    db.transact_write_items(TransactItems=[
+                        {"Put": {"TableName": "records", "Item": record()}},
+                        {"Update": {
+                            "TableName": "records", "Key": some_id(), "UpdateExpression": "SET r = :r",
+                            "ExpressionAttributeValues": {":r": s(f"r{rng.randrange(7)}")},
+                        }},
+                        {"Put": {"TableName": "history", "Item": entry(), **guarded}},
+                    ])
+                elif roll < 0.8:
+                    key = {"k": s(f"k{rng.randrange(6)}"), "n": s(str(rng.randrange(20)))}
+                    db.batch_write_item(RequestItems={
+                        "records": [{"PutRequest": {"Item": record()}}],
+                        "history": [{"DeleteRequest": {"Key": key}}],
+                    })
+                else:
+                    which = rng.random()
+                    if which < 0.4:
+                        found = db.query(
+                            TableName="records", IndexName="g-index", KeyConditionExpression="g = :g",
+                            ExpressionAttributeValues={":g": s(f"g{rng.randrange(5)}")},
+                        )
+                    elif which < 0.55:
+                        found = db.query(
+                            TableName="records", IndexName="g-index",
+                            KeyConditionExpression="g = :g AND r > :r", ScanIndexForward=False, Limit=3,
+                            ExpressionAttributeValues={":g": s(f"g{rng.randrange(5)}"), ":r": s("r3")},
+                        )
+                    elif which < 0.7:
+                        found = db.query(
+                            TableName="records", IndexName="r-index", KeyConditionExpression="r = :r",
+                            ExpressionAttributeValues={":r": s(f"r{rng.randrange(7)}")},
+                        )
+                    elif which < 0.85:
+                        found = db.query(
+                            TableName="history", KeyConditionExpression="k = :k",
+                            ExpressionAttributeValues={":k": s(f"k{rng.randrange(6)}")},
+                        )
+                    else:
+                        found = db.query(
+                            TableName="history", IndexName="g-index", KeyConditionExpression="g = :g",
+                            ExpressionAttributeValues={":g": s(f"g{rng.randrange(4)}")},
+                        )
+                    answers.append([step, found["Items"], found.get("LastEvaluatedKey"), found["Count"]])
+            except ClientError as error:
+                answers.append([step, error.response["Error"]["Code"]])
+    print(json.dumps(answers))
+    """
+)
+
+
+def answers(mode: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", WORKLOAD, mode], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_every_query_finds_what_moto_finds_whatever_wrote_the_table():
+    # each in its own process: the patch is process-wide
+    plain, patched = answers("plain"), answers("patched")
+    assert plain.count("[") > 300  # there are answers to compare
+    assert patched == plain
