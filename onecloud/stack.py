@@ -1,6 +1,6 @@
 """The local stack: the whole system on one machine with no AWS account.
 
-An in-process moto server stands in for DynamoDB, S3 and SQS; the same Chalice app that Lambda runs
+A moto server (its own process) stands in for DynamoDB, S3 and SQS; the same Chalice app that Lambda runs
 serves the API on 127.0.0.1; the event pump delivers S3 notifications to the same handlers. Only the
 endpoint URL differs from a deployment.
 """
@@ -11,8 +11,10 @@ import logging
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -27,6 +29,7 @@ from chalicelib.observability import logger
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ADMIN = ("admin", "onecloud-local-admin")
 SNAPSHOT_SECONDS = 60
+MOTO_START_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -84,17 +87,14 @@ class LocalStack:
         self._snapshots: threading.Thread | None = None
 
     def start(self) -> None:
-        from moto.server import ThreadedMotoServer
+        from onecloud.moto_server import SWITCH_SECONDS
 
-        from onecloud import moto_transactions
-
-        moto_transactions.apply()  # transactions cost what they touch, not the size of the tables
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
+        sys.setswitchinterval(SWITCH_SECONDS)  # the API, pump and runner wait on moto's answers, as moto
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # per-request access logs
         options = self.options
         _check_port_free(options.host, options.aws_port, "ONECLOUD_AWS_PORT (moto)")
         _check_port_free(options.host, options.api_port, "ONECLOUD_PORT (API)")
-        self._moto = ThreadedMotoServer(ip_address=options.host, port=options.aws_port, verbose=False)
-        self._moto.start()
+        self._start_moto()
         self._configure_environment()
         self._prepare_data()
         self._start_api()
@@ -102,6 +102,23 @@ class LocalStack:
         if options.state_dir:
             self._snapshots = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
             self._snapshots.start()
+
+    def _start_moto(self) -> None:
+        """moto's server in its own process (onecloud/moto_server.py): it answers on the other core."""
+        options = self.options
+        command = [sys.executable, "-m", "onecloud.moto_server", "--host", options.host]
+        command += ["--port", str(options.aws_port), "--parent", str(os.getpid())]
+        self._moto = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + MOTO_START_SECONDS
+        while time.monotonic() < deadline:
+            if self._moto.poll() is not None:
+                raise BadRequest(f"moto's server stopped at start (exit {self._moto.returncode}); see above")
+            try:
+                requests.get(f"{options.aws_endpoint}/moto-api/", timeout=2)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        raise BadRequest(f"moto's server did not answer on {options.aws_endpoint} in {MOTO_START_SECONDS} s")
 
     def _configure_environment(self) -> None:
         """Point this process (and the subprocesses it starts) at the moto server."""
@@ -196,7 +213,11 @@ class LocalStack:
             self._snapshots.join(timeout=5)
         self.save_state()
         if self._moto:
-            self._moto.stop()
+            self._moto.terminate()
+            try:
+                self._moto.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._moto.kill()
 
     def banner(self) -> str:
         options = self.options
