@@ -6,10 +6,12 @@ names "Headplate implant" and ``%2F`` a ``/`` inside one name), and it answers a
 with API Gateway's default 403 "Missing Authentication Token", which the deployed API replaces by a JSON
 404 (``infrastructure/api_stack.py`` declares that gateway response). This gateway does both as deployed.
 
-It also hands the app one request at a time, as a Lambda container does: Chalice keeps the request being
-handled on the app object (``app.current_request``), so two requests of the threaded local server at once
-read each other's (a demo sending four sessions at a time got 409s for records that did not exist, and
-sessions created from another request's body).
+It also keeps the request being handled apart for each request, as Lambda runs concurrent requests in
+separate containers: Chalice keeps it on the app object (``app.current_request``), so two requests of the
+threaded local server at once read each other's (a demo sending four sessions at a time got 409s for
+records that did not exist, and sessions created from another request's body). Here the app's current
+request (and Lambda context) belongs to the thread that handles it, so requests run side by side as on
+AWS, where one at a time made the local API a queue.
 """
 
 from __future__ import annotations
@@ -49,19 +51,40 @@ class RouteNotFound(LocalGatewayException):
     CODE = 404
 
 
-_ONE_AT_A_TIME = threading.Lock()
+class _PerThread:
+    """An attribute of the app whose value belongs to the thread that sets it."""
+
+    _values = threading.local()
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, app: Any, owner: type | None = None) -> Any:
+        return self if app is None else getattr(self._values, self.name, None)
+
+    def __set__(self, app: Any, value: Any) -> None:
+        setattr(self._values, self.name, value)
+
+
+def per_thread_requests(app: Chalice) -> None:
+    """Make ``app.current_request`` and ``app.lambda_context`` the handling thread's own (idempotent)."""
+    cls = type(app)
+    if isinstance(cls.__dict__.get("current_request"), _PerThread):
+        return
+    app.__class__ = type(
+        cls.__name__,
+        (cls,),
+        {"current_request": _PerThread("current_request"), "lambda_context": _PerThread("lambda_context")},
+    )
 
 
 class ApiGateway(LocalGateway):
     def __init__(self, app_object: Chalice, config: Config) -> None:
+        per_thread_requests(app_object)
         super().__init__(app_object, config)
         self.event_converter = LambdaEventConverter(
             DecodingRouteMatcher(list(app_object.routes)), app_object.api.binary_types
         )
-
-    def handle_request(self, method: str, path: str, headers: Any, body: bytes | None) -> Any:
-        with _ONE_AT_A_TIME:
-            return super().handle_request(method, path, headers, body)
 
     def _generate_lambda_event(self, method: str, path: str, headers: Any, body: bytes | None) -> Any:
         try:

@@ -14,6 +14,8 @@ from chalice.app import SQSEventConfig
 from chalicelib import aws
 from chalicelib.observability import logger
 
+WORKERS = 3  # batches handled at once
+
 
 @dataclass
 class LambdaContext:
@@ -44,7 +46,7 @@ class EventPump:
         self.app = app
         self.wait_seconds = wait_seconds
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def sources(self) -> list[Source]:
         sqs, found = aws.client("sqs"), []
@@ -117,23 +119,29 @@ class EventPump:
             "awsRegion": aws.settings().region,
         }
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="event-pump", daemon=True)
-        self._thread.start()
+    def start(self, workers: int = WORKERS) -> None:
+        """Deliver from ``workers`` threads per queue, as Lambda polls each queue on its own and runs its
+        handler on several batches at once (one thread for every queue left a busy queue waiting while
+        it long-polled an empty one)."""
+        self._threads = [
+            threading.Thread(
+                target=self._run, args=(source,), name=f"event-pump-{source.name}-{n}", daemon=True
+            )
+            for source in self.sources()
+            for n in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
 
-    def _run(self) -> None:
-        sources = self.sources()
+    def _run(self, source: Source) -> None:
         while not self._stop.is_set():
             try:
-                if not sources:
-                    self._stop.wait(self.wait_seconds)
-                    continue
-                self.pump_once(sources, wait_seconds=self.wait_seconds)
+                self._deliver(source, self.wait_seconds)
             except Exception:
-                logger.exception("event pump error")
+                logger.exception("event pump error", handler=source.name)
                 self._stop.wait(self.wait_seconds)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)

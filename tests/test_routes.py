@@ -59,8 +59,8 @@ def test_each_response_carries_one_content_length(module_api, http_api, method, 
 
 
 def test_requests_at_the_same_time_each_get_their_own_answer(module_api, http_api):
-    """The threaded local server hands the app one request at a time, as a Lambda container does:
-    Chalice keeps the current request on the app, so concurrent requests used to read each other's."""
+    """The threaded local server keeps each request's own, as Lambda's separate containers do: Chalice
+    keeps the current request on the app, so concurrent requests used to read each other's."""
     from concurrent.futures import ThreadPoolExecutor
 
     headers = {"Authorization": f"Token {module_api.tokens['admin']}", "Content-Type": "application/json"}
