@@ -7,6 +7,7 @@ every PynamoDB model; nothing else in the code base knows whether it talks to AW
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +23,7 @@ _lock = threading.Lock()
 _settings: Settings | None = None
 _clients: dict[str, Any] = {}
 _models: list[type[Model]] = []
+_writes: Counter[str] = Counter()  # writes this process sent, by table name
 
 
 def settings() -> Settings:
@@ -58,7 +60,29 @@ def client(service: str) -> Any:
                 else None,
                 **_credentials(),
             )
+            if service == "dynamodb":
+                _clients[service].meta.events.register("before-parameter-build.dynamodb", _count_writes)
         return _clients[service]
+
+
+def writes_to(table: str) -> int:
+    """How many writes this process has sent to the table named ``table`` (its full name): a copy of the
+    table's items that this process read is current, as far as this process knows, while the count stands."""
+    return _writes[table]
+
+
+def _count_writes(params: dict[str, Any], model: Any, **_: Any) -> None:
+    if model.name in ("PutItem", "UpdateItem", "DeleteItem"):
+        tables = [params.get("TableName")]
+    elif model.name == "BatchWriteItem":
+        tables = list(params.get("RequestItems", {}))
+    elif model.name == "TransactWriteItems":
+        tables = [
+            next(iter(entry.values()), {}).get("TableName") for entry in params.get("TransactItems", [])
+        ]
+    else:
+        return
+    _writes.update(table for table in tables if table)
 
 
 def dynamodb_connection() -> Connection:
@@ -73,6 +97,7 @@ def dynamodb_connection() -> Connection:
                 aws_access_key_id=creds.get("aws_access_key_id"),
                 aws_secret_access_key=creds.get("aws_secret_access_key"),
             )
+            _clients["pynamodb"].client.meta.events.register("before-parameter-build.dynamodb", _count_writes)
         return _clients["pynamodb"]
 
 

@@ -9,6 +9,8 @@ and file records are written in one transaction.
 from __future__ import annotations
 
 import fnmatch
+import threading
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -93,23 +95,62 @@ class Lookalikes:
             )
 
 
+VOCABULARY_SECONDS = 60.0  # how long a warm container trusts the dataset types and formats it read
+
+
+@dataclass(frozen=True)
+class _Known:
+    read_at: float
+    writes: tuple[int, int]  # this process's writes to the two tables when they were read
+    types: list[DatasetType]
+    formats: dict[str, DataFormat]
+
+
+_known: _Known | None = None
+_known_lock = threading.Lock()
+
+
+def _types_and_formats(fresh: bool) -> tuple[list[DatasetType], dict[str, DataFormat]]:
+    """The dataset types and data formats, read again when ``fresh``, when this process wrote to either
+    table, or after VOCABULARY_SECONDS (another container's edit); every upload and registration needs
+    them, and reading 227 types for each took a fifth of registering a file."""
+    global _known
+    writes = (aws.writes_to(DatasetType.Meta.table_name), aws.writes_to(DataFormat.Meta.table_name))
+    with _known_lock:
+        known = _known
+        if (
+            fresh
+            or known is None
+            or known.writes != writes
+            or time.monotonic() - known.read_at > VOCABULARY_SECONDS
+        ):
+            formats = {f.file_extension.lower(): f for f in DataFormat.scan()}
+            known = _known = _Known(time.monotonic(), writes, list(DatasetType.scan()), formats)
+    return known.types, known.formats
+
+
 class Vocabulary:
-    """Dataset types, data formats and protected tags, read once per request (small tables)."""
+    """Dataset types and data formats (as last read by this process, read again before a file is refused
+    for want of a match: a type added elsewhere counts at once), and protected tags (read each time)."""
 
     def __init__(self) -> None:
-        self.types = list(DatasetType.scan())
-        self.formats = {f.file_extension.lower(): f for f in DataFormat.scan()}
+        self.fresh = False
+        self.types, self.formats = _types_and_formats(fresh=False)
         self.protected_tags = {t.name for t in Tag.scan() if t.protected}
+
+    def _read_again(self) -> bool:
+        if self.fresh:
+            return False
+        self.fresh = True
+        self.types, self.formats = _types_and_formats(fresh=True)
+        return True
 
     def dataset_type(self, filename: alf.FileName) -> DatasetType:
         """The one dataset type a file matches: by its pattern, or by object.attribute for blank patterns."""
         name = str(filename.without_uuid())
-        matches = [
-            t
-            for t in self.types
-            if (t.filename_pattern and fnmatch.fnmatchcase(name.lower(), t.filename_pattern))
-            or (not t.filename_pattern and t.name == filename.dataset_type)
-        ]
+        matches = self._matches(name, filename)
+        if len(matches) != 1 and self._read_again():
+            matches = self._matches(name, filename)
         if not matches:
             raise BadRequest(f"{name}: no dataset type matches this file name")
         if len(matches) > 1:
@@ -118,8 +159,18 @@ class Vocabulary:
             )
         return matches[0]
 
+    def _matches(self, name: str, filename: alf.FileName) -> list[DatasetType]:
+        return [
+            t
+            for t in self.types
+            if (t.filename_pattern and fnmatch.fnmatchcase(name.lower(), t.filename_pattern))
+            or (not t.filename_pattern and t.name == filename.dataset_type)
+        ]
+
     def data_format(self, filename: alf.FileName) -> DataFormat:
         extension = f".{filename.extension}".lower()
+        if extension not in self.formats:
+            self._read_again()
         if extension not in self.formats:
             raise BadRequest(f"{filename}: no data format has the extension {extension}")
         return self.formats[extension]

@@ -5,6 +5,12 @@ import fnmatch
 import json
 from pathlib import Path
 
+import boto3
+import pytest
+
+from chalicelib import aws, registration
+from chalicelib.alf import parse_filename
+from chalicelib.errors import BadRequest
 from chalicelib.models import DataFormat, DataRepositoryType, DatasetType, ProcedureType, WaterType
 from chalicelib.vocabulary import ONECLOUD_PATTERNS, ONECLOUD_TYPES, seed_vocabulary, standard
 from tests.conftest import _empty
@@ -58,3 +64,34 @@ def test_raw_ephys_files_match_one_type_each(cloud):
     ):
         matching = [name for name, pattern in patterns.items() if fnmatch.fnmatchcase(filename, pattern)]
         assert matching == [expected], filename
+
+
+def _from_another_container(item: dict) -> None:
+    """A write this process does not see: another Lambda container's, through a client of its own."""
+    settings = aws.settings()
+    boto3.client("dynamodb", region_name=settings.region, endpoint_url=settings.aws_endpoint_url).put_item(
+        TableName=DatasetType.Meta.table_name, Item=item
+    )
+
+
+def test_a_dataset_type_added_elsewhere_counts_at_the_next_file(cloud):
+    new_file = parse_filename("_lab_licks.times.npy")
+    with pytest.raises(BadRequest, match="no dataset type matches"):
+        registration.Vocabulary().dataset_type(new_file)
+    _from_another_container({"name": {"S": "licks.times"}, "id": {"S": "x1"}, "filename_pattern": {"S": ""}})
+    assert registration.Vocabulary().dataset_type(new_file).name == "licks.times"  # read again first
+
+
+def test_a_dataset_type_changed_here_counts_at_once_and_one_changed_elsewhere_within_a_minute(
+    cloud, monkeypatch
+):
+    trials = parse_filename("_ibl_trials.table.pqt")
+    assert registration.Vocabulary().dataset_type(trials).name == "trials.table"
+    renamed = DatasetType.get("trials.table")
+    renamed.description = "edited here"
+    renamed.save()
+    assert registration.Vocabulary().dataset_type(trials).description == "edited here"
+    _from_another_container({**renamed.serialize(), "description": {"S": "edited elsewhere"}})
+    assert registration.Vocabulary().dataset_type(trials).description == "edited here"  # its copy
+    monkeypatch.setattr(registration, "VOCABULARY_SECONDS", 0.0)  # a minute later
+    assert registration.Vocabulary().dataset_type(trials).description == "edited elsewhere"
