@@ -3,9 +3,11 @@
 It picks up the jobs the app submitted to (moto's) Batch, runs each job definition's command as a
 subprocess of this machine, with the job's parameters substituted as Batch does, writes the output to
 the job's log stream, and delivers the same "Batch Job State Change" events EventBridge would to the
-app's ``@app.on_cw_event`` handler. Jobs run one at a time. A job cancelled before it started (its task
-was completed by another job) ends FAILED without running, as on AWS Batch; moto forgets cancellations, so
-the runner asks the pipeline (``pipeline.superseded``).
+app's ``@app.on_cw_event`` handler. Two jobs run at once (a machine's two cores), never two of one subject:
+a TrainingStatus job computes its subject's waiting sessions too, so the next job of that subject waits
+and usually finds its task done. A job cancelled before it started (its task was completed by another
+job) ends FAILED without running, as on AWS Batch; moto forgets cancellations, so the runner asks the
+pipeline (``pipeline.superseded``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from chalice import Chalice
@@ -27,6 +30,7 @@ from chalicelib.observability import logger
 from onecloud.pump import LambdaContext
 
 STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
+JOBS_AT_ONCE = 2
 
 
 def _millis() -> int:
@@ -38,7 +42,9 @@ class JobRunner:
         self.app = app
         self.poll_seconds = poll_seconds
         self.seen: set[str] = set()
-        self._process: subprocess.Popen | None = None
+        self.waiting: list[str] = []  # job ids seen, not started
+        self.subjects: dict[str, str | None] = {}  # of the waiting jobs
+        self._processes: set[subprocess.Popen] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -104,15 +110,17 @@ class JobRunner:
         started = _millis()
         self.emit({**base, "status": "RUNNING", "startedAt": started, "container": {"logStreamName": stream}})
         logger.info("job started", job=job_id, command=" ".join(command))
-        self._process = subprocess.Popen(
+        process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             env={**os.environ, "AWS_BATCH_JOB_ID": job_id},  # as Batch sets it in the container
         )
-        output, _ = self._process.communicate()
-        returncode, self._process = self._process.returncode, None
+        self._processes.add(process)
+        output, _ = process.communicate()
+        self._processes.discard(process)
+        returncode = process.returncode
         self.write_log(stream, output.splitlines())
         succeeded = returncode == 0
         self.emit(
@@ -156,22 +164,62 @@ class JobRunner:
         self._thread = threading.Thread(target=self._run, name="job-runner", daemon=True)
         self._thread.start()
 
+    def subject_of(self, job_id: str) -> str | None:
+        """The lab/nickname whose session the job's task is about, or None (not a session's task)."""
+        if job_id not in self.subjects:
+            self.subjects[job_id] = self._subject_of(job_id)
+        return self.subjects[job_id]
+
+    @staticmethod
+    def _subject_of(job_id: str) -> str | None:
+        from chalicelib.models import Session, Task
+
+        job = aws.client("batch").describe_jobs(jobs=[job_id])["jobs"][0]
+        task_id = job.get("parameters", {}).get("task_id")
+        try:
+            session = Session.get(Task.get(task_id).session) if task_id else None
+        except (Task.DoesNotExist, Session.DoesNotExist):
+            return None
+        return f"{session.lab}/{session.subject}" if session else None
+
+    def start_waiting(self, pool: ThreadPoolExecutor, running: dict[Future, str | None]) -> None:
+        """Start waiting jobs, oldest first, while fewer than JOBS_AT_ONCE run, skipping a subject's job
+        while another of that subject runs."""
+        for future in [f for f in running if f.done()]:
+            running.pop(future)
+            if future.exception() is not None:
+                logger.error("job runner error", error=repr(future.exception()))
+        self.waiting += [job["jobId"] for job in self.new_jobs()]
+        busy = {subject for subject in running.values() if subject}
+        for job_id in list(self.waiting):
+            if len(running) >= JOBS_AT_ONCE:
+                return
+            subject = self.subject_of(job_id)
+            if subject in busy:
+                continue
+            self.waiting.remove(job_id)
+            self.subjects.pop(job_id)
+            busy.add(subject)
+            running[pool.submit(self.run, job_id)] = subject
+
     def _run(self) -> None:
-        while not self._stop.wait(self.poll_seconds):
-            try:
-                self.run_pending()
-            except Exception:
-                logger.exception("job runner error")
+        running: dict[Future, str | None] = {}
+        with ThreadPoolExecutor(JOBS_AT_ONCE, thread_name_prefix="job") as pool:
+            while not self._stop.wait(self.poll_seconds):
+                try:
+                    self.start_waiting(pool, running)
+                except Exception:
+                    logger.exception("job runner error")
 
     def stop(self) -> None:
-        """Stop polling and end a running job (no orphan processes are left behind)."""
+        """Stop polling and end the running jobs (no orphan processes are left behind)."""
         self._stop.set()
-        process = self._process
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        for process in list(self._processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
         if self._thread:
             self._thread.join(timeout=15)

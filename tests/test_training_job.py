@@ -199,3 +199,40 @@ def test_one_job_computes_the_subjects_waiting_sessions_and_their_jobs_never_sta
         assert Task.get(tasks[date].id).status == "Complete"
     assert pipeline.superseded(first.job_id, {"task_id": first.id}) is None
     assert pipeline.superseded("a-job", {"run_id": "an-analysis-run"}) is None  # not a task's job
+
+
+def test_the_local_runner_runs_two_subjects_jobs_at_once_and_one_subjects_jobs_one_after_another(
+    api, monkeypatch
+):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from onecloud.runner import JobRunner
+
+    tasks = {}
+    for subject in ("SWC_054", "SWC_055"):
+        sessions = make_sessions(api, subject, DATES[:2])
+        for date in DATES[:2]:
+            land_table(subject, date)
+            tasks[subject, date] = training_task(sessions[date])
+    release, started, two = threading.Event(), [], threading.Semaphore(0)
+
+    def run(job_id: str) -> None:
+        started.append(job_id)
+        two.release()
+        release.wait(30)
+
+    runner = JobRunner(app)
+    monkeypatch.setattr(runner, "run", run)
+    running: dict = {}
+    with ThreadPoolExecutor(4) as pool:
+        runner.start_waiting(pool, running)
+        assert two.acquire(timeout=30) and two.acquire(timeout=30)
+        first_jobs = set(started)
+        release.set()
+        for future in list(running):
+            future.result(timeout=30)
+        runner.start_waiting(pool, running)
+    subjects = {runner._subject_of(job_id) for job_id in first_jobs}
+    assert len(first_jobs) == 2 and subjects == {f"{LAB}/SWC_054", f"{LAB}/SWC_055"}
+    assert set(started) == {task.job_id for task in tasks.values()}  # the others after them
