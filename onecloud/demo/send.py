@@ -28,6 +28,7 @@ from onecloud.demo import behaviour
 from onecloud.demo.colony import LABS, PROJECT, DemoMouse, Session
 
 USER_AGENT_JOBS = 4  # sessions in flight
+PAGE = 100  # sessions listed per request
 
 
 def _exists(error: ApiError) -> bool:
@@ -105,8 +106,9 @@ class Sender:
         self.http = requests.Session()
         self.http.mount("http", requests.adapters.HTTPAdapter(pool_maxsize=jobs))
 
-    def subject(self, mouse: DemoMouse) -> None:
-        """The mouse, its water restriction, weighings and water."""
+    def subject(self, mouse: DemoMouse) -> dict[str, str]:
+        """The mouse, its water restriction, weighings and water; returns the ids of its sessions already
+        sent, by date (a demo sent again, or after an interruption)."""
         body = {
             "nickname": mouse.nickname,
             "lab": mouse.lab.name,
@@ -117,7 +119,7 @@ class Sender:
         }
         found = self.api.get("/subjects", nickname=mouse.nickname, lab=mouse.lab.name)
         if found["results"]:
-            return  # sent before: its records are there too
+            return self.sent_sessions(mouse)  # sent before: its records are there too
         self.api.post("/subjects", body)
         if mouse.restriction_start:
             self.api.post(
@@ -147,21 +149,25 @@ class Sender:
         ]
         self.api.post("/weighings", weighings)  # one request for the lot
         self.api.post("/water-administrations", water)
+        return {}
 
-    def session(self, mouse: DemoMouse, session: Session, workdir: Path) -> int:
-        """Create the session and upload its files through an intent; returns the files sent."""
+    def sent_sessions(self, mouse: DemoMouse) -> dict[str, str]:
+        found: dict[str, str] = {}
+        while True:
+            page = self.api.get(
+                "/sessions", subject=mouse.nickname, lab=mouse.lab.name, limit=PAGE, offset=len(found)
+            )
+            found.update((s["start_time"][:10], s["id"]) for s in page["results"])
+            if not page["results"] or len(found) >= page["count"]:
+                return found
+
+    def session(self, mouse: DemoMouse, session: Session, workdir: Path, session_id: str | None) -> int:
+        """Create the session (unless ``session_id`` names it, sent before) and upload its files through
+        an intent (the files sent before are skipped); returns the files sent."""
         day = session.day
         start = session.start.isoformat()
         end = (session.start + _seconds(float(day.trials["intervals_1"][-1]))).isoformat()
-        found = self.api.get(
-            "/sessions",
-            subject=mouse.nickname,
-            lab=mouse.lab.name,
-            date_range=f"{session.date},{session.date}",
-        )
-        if found["results"]:
-            session_id = found["results"][0]["id"]
-        else:
+        if session_id is None:
             session_id = self.api.post(
                 "/sessions",
                 {
@@ -222,7 +228,9 @@ def send(
         ThreadPoolExecutor(jobs) as pool,
         tqdm(total=len(colony), desc="mice", unit="mouse", disable=None) as bar,
     ):
-        for _ in pool.map(sender.subject, colony):
+        sent: dict[str, dict[str, str]] = {}
+        for mouse, before in zip(colony, pool.map(sender.subject, colony), strict=True):
+            sent[mouse.nickname] = before
             bar.update()
     sessions = [(m, s) for m in colony for s in m.sessions]
     files = 0
@@ -231,7 +239,10 @@ def send(
         ThreadPoolExecutor(jobs) as pool,
         tqdm(total=len(sessions), desc="sessions", unit="session", disable=None) as bar,
     ):
-        for count in pool.map(lambda ms: sender.session(*ms, Path(workdir)), sessions):
+        for count in pool.map(
+            lambda ms: sender.session(*ms, Path(workdir), sent[ms[0].nickname].get(ms[1].date.isoformat())),
+            sessions,
+        ):
             files += count
             bar.update()
     report(f"sent {len(colony)} mice in {len(LABS)} labs, {len(sessions)} sessions, {files} files")
