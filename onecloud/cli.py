@@ -310,7 +310,7 @@ def import_alyx_command(
     help="How fast the mice learn: 2 trains them in about half the sessions (a quicker demo).",
 )
 @click.option("--url", help=URL_HELP)
-@click.option("--jobs", default=4, show_default=True, type=click.IntRange(1, 64), help="Sessions in flight.")
+@click.option("--jobs", default=8, show_default=True, type=click.IntRange(1, 64), help="Sessions in flight.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for every training status.")
 @click.option("--timeout", default=7200.0, show_default=True, type=click.FloatRange(min=0), help="Seconds.")
 def demo_command(
