@@ -3,10 +3,11 @@
 Before each TransactWriteItems, moto deep-copies every table the transaction names, to roll back if one
 of its operations fails. onecloud writes most records in a transaction (the record, its uniqueness
 guards, its history entry), so each write copied the whole guard and history tables: the local stack
-slowed down as it filled (a demo colony of a few thousand sessions took hours). Here the backup copies
-a table's item index one level and deep-copies only the items the transaction updates in place (moto's
-Update mutates the stored item; Put and Delete replace or remove entries, which the index copy undoes).
-The rollback is the same as before for every transaction onecloud sends. ``bench/moto_transactions.py``
+slowed down as it filled (a demo colony of a few thousand sessions took hours). Here moto's backup is the
+table itself, and the transaction keeps the items it is about to touch as they were (a copy of an item it
+updates, since moto's Update changes the stored item in place); when moto cancels the transaction, those
+items are put back. Writes are isolated (below), so no other write can change the table in between, and
+the rollback is the same as before for every transaction onecloud sends. ``bench/moto_transactions.py``
 measures it.
 
 moto also rolls a cancelled transaction back by putting the whole table copy back, so a write another
@@ -18,36 +19,19 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 _local = threading.local()
 _applied = False
 _writes = threading.RLock()
 _isolated = False
-
-
-def _backup(table: Any, updated: list[tuple[Any, Any]]) -> Any:
-    snapshot = copy.copy(table)
-    items = defaultdict(dict, table.items)  # one C-level copy: safe against the server's other threads
-    if table.range_key_attr:
-        for hash_value, value in list(items.items()):
-            items[hash_value] = dict(value)
-    for hash_value, range_value in updated:
-        item = table.get_item(hash_value, range_value)
-        if item is None:
-            continue
-        if table.range_key_attr:
-            items[hash_value][range_value] = copy.deepcopy(item)
-        else:
-            items[hash_value] = copy.deepcopy(item)
-    snapshot.items = items
-    return snapshot
+_restored: list[Callable[[Any, Any], None]] = []  # told of each item put back (local_moto's indexes)
 
 
 class _Copier:
-    """Stands in for the ``copy`` module inside moto's DynamoDB backend: a table backed up for a
-    transaction is copied as above; anything else as ``copy`` does."""
+    """Stands in for the ``copy`` module inside moto's DynamoDB backend: during a transaction, a table's
+    backup is the table itself (its touched items are kept aside); anything else as ``copy`` does."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(copy, name)
@@ -56,10 +40,56 @@ class _Copier:
     def deepcopy(value: Any, memo: dict | None = None) -> Any:
         from moto.dynamodb.models.table import Table
 
-        updates = getattr(_local, "updates", None)
-        if updates is not None and isinstance(value, Table):
-            return _backup(value, updates.get(value.name, []))
+        if getattr(_local, "keeping", False) and isinstance(value, Table):
+            return value
         return copy.deepcopy(value, memo)
+
+
+def on_restore(callback: Callable[[Any, Any], None]) -> None:
+    """Call ``callback(table, key)`` for each item a cancelled transaction puts back."""
+    _restored.append(callback)
+
+
+def _key(table: Any, attributes: dict[str, Any]) -> tuple[Any, Any]:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    range_value = attributes.get(table.range_key_attr) if table.range_key_attr else None
+    return DynamoType(attributes[table.hash_key_attr]), DynamoType(range_value) if range_value else None
+
+
+def _kept(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, tuple[Any, Any], Any]]:
+    """(table, key, item as it is now or None) of each item the transaction writes."""
+    kept = []
+    for entry in transact_items:
+        kind, operation = next(iter(entry.items()))
+        table = backend.tables.get(operation.get("TableName"))
+        if table is None or kind not in ("Put", "Update", "Delete"):
+            continue
+        try:
+            key = _key(table, operation["Item"] if kind == "Put" else operation["Key"])
+        except KeyError:
+            continue  # moto refuses it before writing anything
+        item = table.get_item(*key) if key[1] is not None or not table.range_key_attr else None
+        kept.append((table, key, copy.deepcopy(item) if kind == "Update" and item is not None else item))
+    return kept
+
+
+def _put_back(table: Any, key: tuple[Any, Any], item: Any) -> None:
+    hash_value, range_value = key
+    if table.range_key_attr:
+        bucket = table.items.get(hash_value)
+        if item is not None:
+            table.items[hash_value][range_value] = item
+        elif bucket is not None:
+            bucket.pop(range_value, None)
+            if not bucket:
+                del table.items[hash_value]
+    elif item is not None:
+        table.items[hash_value] = item
+    else:
+        table.items.pop(hash_value, None)
+    for callback in _restored:
+        callback(table, key)
 
 
 def isolate_writes() -> None:
@@ -88,25 +118,21 @@ def apply() -> None:
         return
     import moto.dynamodb.models as backend
     from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.dynamo_type import DynamoType
 
     original = DynamoDBBackend.transact_write_items
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        updates: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
-        for entry in transact_items:
-            kind, operation = next(iter(entry.items()))
-            table = self.tables.get(operation.get("TableName"))
-            if kind != "Update" or table is None:
-                continue
-            key = operation["Key"]
-            range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
-            updates[table.name].append((DynamoType(key[table.hash_key_attr]), range_value))
-        _local.updates = updates
-        try:
-            return original(self, transact_items)
-        finally:
-            _local.updates = None
+        with _writes:
+            kept = _kept(self, transact_items)
+            _local.keeping = True
+            try:
+                return original(self, transact_items)
+            except Exception:
+                for table, key, item in reversed(kept):  # the first state of an item written twice wins
+                    _put_back(table, key, item)
+                raise
+            finally:
+                _local.keeping = False
 
     backend.copy = _Copier()
     DynamoDBBackend.transact_write_items = transact_write_items
