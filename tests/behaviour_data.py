@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from chalicelib.behaviour import psychometric
 from chalicelib.behaviour import trials as trials_io
 from chalicelib.behaviour.statuses import protocol_family
 
@@ -73,3 +74,53 @@ def synthetic_session(
             "response_times": stim_on + rt,
         }
     )
+
+
+def fit_with_fmin(
+    contrasts: np.ndarray,
+    counts: np.ndarray,
+    p_right: np.ndarray,
+    settings: psychometric.Settings,
+    rng: np.random.RandomState,
+) -> tuple[np.ndarray, float]:
+    """psychofit's ``mle_fit_psycho`` as IBL runs it: ``scipy.optimize.fmin`` from each start in turn, the
+    next start drawn after each fit; what ``psychometric.fit`` must find, bit for bit."""
+    from scipy.optimize import fmin
+
+    contrasts, counts, p_right = (np.asarray(a, dtype=float) for a in (contrasts, counts, p_right))
+    start = np.array(settings.parstart or (np.mean(contrasts), 20.0, 0.05, 0.05))
+    low = np.array(settings.parmin or (np.min(contrasts), 0.0, 0.0, 0.0))
+    high = np.array(settings.parmax or (np.max(contrasts), 100.0, 1.0, 1.0))
+    keep = np.isfinite(p_right)
+    data = (contrasts[keep], counts[keep], p_right[keep], low, high)
+    best, best_nll = np.full(4, np.nan), np.inf
+    for _ in range(settings.nfits):
+        pars = fmin(psychometric.neg_log_likelihood, start, args=data, disp=False)
+        nll = psychometric.neg_log_likelihood(pars, *data)
+        if nll < best_nll:
+            best, best_nll = pars, nll
+        start = low + rng.rand(low.size) * (high - low)
+    return best, -best_nll
+
+
+def fit_problems(seed: int = 0) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Psychometric data to fit: each block of every third SWC_054 session, and small random sessions (few trials
+    per contrast, proportions of 0 and 1, a contrast whose proportion is unknown)."""
+    from chalicelib.behaviour import metrics
+    from chalicelib.behaviour.statuses import BLOCKS
+
+    problems = []
+    for row in swc_054_sessions()[::3]:
+        trials = swc_054_trials(row["date"])
+        for block in (None, *BLOCKS):
+            choices = metrics.rightward_choices(trials, block)
+            if choices.contrasts.size:
+                problems.append((choices.contrasts, choices.counts, choices.p_right))
+    rng = np.random.default_rng(seed)
+    x = np.array([-100, -25, -12.5, -6.25, 0, 6.25, 12.5, 25, 100.0])
+    for _ in range(8):
+        n = rng.integers(1, 12, x.size)
+        p = rng.binomial(n, psychometric.erf_psycho_2gammas([rng.normal(0, 10), 15, 0.1, 0.1], x)) / n
+        problems.append((x, n, p))
+    problems.append((x, np.full(x.size, 20), np.where(x == 0, np.nan, (x > 0).astype(float))))
+    return problems

@@ -16,6 +16,8 @@ from chalicelib.behaviour.training import (
     training_status,
 )
 from tests.behaviour_data import (
+    fit_problems,
+    fit_with_fmin,
     swc_054_protocol,
     swc_054_sessions,
     swc_054_trials,
@@ -64,6 +66,17 @@ def test_a_fit_recovers_the_parameters_of_ideal_data_and_is_reproducible():
     np.testing.assert_allclose(pars, truth, rtol=2e-2, atol=2e-3)
     again, _ = psychometric.fit(x, np.full(x.size, 10_000), p)
     np.testing.assert_array_equal(pars, again)
+
+
+@pytest.mark.parametrize("settings", [psychometric.STATUS, psychometric.PLOTTING], ids=["status", "plotting"])
+def test_a_fit_finds_exactly_what_fmin_finds_from_each_start(settings):
+    """The optimiser runs a fit's restarts side by side; each restart takes fmin's steps, so the answer is
+    psychofit's, bit for bit, on real and on small noisy sessions."""
+    for contrasts, counts, p_right in fit_problems():
+        expected = fit_with_fmin(contrasts, counts, p_right, settings, np.random.RandomState(0))
+        found = psychometric.fit(contrasts, counts, p_right, settings, np.random.RandomState(0))
+        np.testing.assert_array_equal(found[0], expected[0])
+        assert found[1] == expected[1]
 
 
 def test_an_empty_block_has_no_fit():
