@@ -31,8 +31,12 @@ class Records:
     restrictions: list[water.Restriction] = field(default_factory=list)
     implants: list[tuple[datetime.datetime, float | None]] = field(default_factory=list)
     session_water: dict[datetime.date, float] = field(default_factory=dict)  # mL given in sessions, by day
+    ids: set[str] = field(default_factory=set)  # each record is counted once
 
     def add(self, record: Weighing | WaterAdministration | WaterRestriction | Surgery) -> None:
+        if record.id in self.ids:
+            return
+        self.ids.add(record.id)
         if isinstance(record, Weighing):
             self.weighings.append(water.Weighing(_moment(record.date_time), float(record.weight)))
         elif isinstance(record, WaterAdministration):
@@ -61,7 +65,7 @@ def rule_of(lab: Lab | None) -> water.LabRule:
     return water.LabRule(float(lab.reference_weight_pct or 0), float(lab.zscore_weight_pct or 0))
 
 
-def _lab(name: str) -> Lab | None:
+def lab_named(name: str) -> Lab | None:
     try:
         return Lab.get(name)
     except Lab.DoesNotExist:
@@ -116,7 +120,7 @@ def weight_percentage(
 def requirement_of(subject: Subject, on: datetime.date | None = None) -> water.WaterRequirement:
     """Four index queries (weighings, water, restrictions, surgeries of the subject) and the lab's rule."""
     return requirement_from(
-        subject, records_of(subject), rule_of(_lab(subject.lab)), on or datetime.date.today()
+        subject, records_of(subject), rule_of(lab_named(subject.lab)), on or datetime.date.today()
     )
 
 
@@ -148,7 +152,7 @@ class Figures:
 def lab_figures(lab: str, subjects: Iterable[Subject], day: datetime.date) -> dict[str, Figures]:
     """The figures of the lab's ``subjects`` on ``day`` by subject id: the lab and four queries, whatever
     the number of subjects."""
-    records, rule = lab_records(lab, day), rule_of(_lab(lab))
+    records, rule = lab_records(lab, day), rule_of(lab_named(lab))
     out = {}
     for s in subjects:
         mine = records.get(s.id, Records())
@@ -184,7 +188,7 @@ def daily_records(subject: Subject, first: datetime.date, last: datetime.date) -
     """Alyx's per-day water records (``/water-requirement/<nickname>`` ``records``), named as Alyx names
     its columns."""
     days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
-    history, rule = records_of(subject), rule_of(_lab(subject.lab))
+    history, rule = records_of(subject), rule_of(lab_named(subject.lab))
     records = []
     for day in days:
         need = requirement_from(subject, history, rule, day)

@@ -20,7 +20,7 @@ from textwrap import dedent
 from chalicelib import mail
 from chalicelib.auth import current_labs
 from chalicelib.fields import parse_datetime
-from chalicelib.husbandry import requirement_of
+from chalicelib.husbandry import Records, lab_named, records_of, requirement_from, requirement_of, rule_of
 from chalicelib.models import (
     Lab,
     Notification,
@@ -32,7 +32,6 @@ from chalicelib.models import (
     Weighing,
 )
 from chalicelib.observability import logger
-from chalicelib.water import LabRule
 
 KINDS = ("responsible_user_change", "mouse_underweight", "mouse_water", "mouse_training", "mouse_not_weighed")
 SCOPES = ("none", "mine", "lab", "all")
@@ -203,20 +202,20 @@ def check_weighed(subject: Subject, now: datetime.datetime) -> list[Notification
     return notify("mouse_not_weighed", title, subject, now=now)
 
 
-def check_underweight(subject: Subject, weighed_at: datetime.datetime) -> list[Notification]:
-    """After a weighing: at or under the lab's threshold + 2 points is an ATTENTION, under it a WARNING."""
-    figures = requirement_of(subject, on=weighed_at.date())
-    percentage = figures.percentage_weight
-    try:
-        lab = Lab.get(subject.lab)
-        minimum = (
-            100
-            * LabRule(
-                float(lab.reference_weight_pct or 0), float(lab.zscore_weight_pct or 0)
-            ).minimum_fraction
-        )
-    except Lab.DoesNotExist:
+def check_underweight(
+    subject: Subject,
+    weighed_at: datetime.datetime,
+    records: Records | None = None,
+    lab: Lab | None = None,
+) -> list[Notification]:
+    """After a weighing: at or under the lab's threshold + 2 points is an ATTENTION, under it a WARNING.
+    ``records`` and ``lab``: the subject's records and lab when already read (a list of weighings)."""
+    lab = lab or lab_named(subject.lab)
+    if lab is None:
         return []
+    figures = requirement_from(subject, records or records_of(subject), rule_of(lab), weighed_at.date())
+    percentage = figures.percentage_weight
+    minimum = 100 * rule_of(lab).minimum_fraction
     if not figures.water_restricted or percentage is None or not 0 < percentage <= minimum + 2:
         return []
     header = "WARNING" if percentage <= minimum else "ATTENTION"

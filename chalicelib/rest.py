@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from pynamodb.models import Model
@@ -33,6 +34,7 @@ DENORMALIZED = {"session__lab": "lab", "subject__lab": "lab", "dataset__session"
 """Relation hops whose answer the record itself already holds (a task's lab is its session's lab), so
 ``django=session__lab__name__in,[...]`` reads the record and its keyed index instead of the relation."""
 ACTIONS = ("list", "read", "create", "update", "partial_update", "delete")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,16 @@ class Context:
 
     principal: Principal | None
     base_url: str = ""
+    memo: dict[Any, Any] | None = None  # while a list of records is created: what they look up alike
+
+    def remember(self, key: Any, look_up: Callable[[], T]) -> T:
+        """``look_up()``; while a list of records is created, once per ``key`` (its records name the same
+        subject, lab and water type: read once, not once per record)."""
+        if self.memo is None:
+            return look_up()
+        if key not in self.memo:
+            self.memo[key] = look_up()
+        return self.memo[key]
 
     def url(self, resource: str, key: str) -> str:
         """Names may hold spaces, '%', '#' or '/' (a procedure "Behavior training/tasks"): encoded."""
@@ -405,7 +417,7 @@ def check_relations(fields: Iterable[Field], data: Mapping[str, Any], ctx: Conte
         related = REGISTRY[f.relation]
         for name in value if isinstance(value, list) else [value]:
             try:
-                target = related.lookup(name)
+                target = ctx.remember((f.relation, name), partial(related.lookup, name))
             except Ambiguous:
                 continue  # a nickname several labs use: the hook resolves it, then _place checks it
             except (NotFound, BadRequest):
@@ -443,11 +455,13 @@ def _place(resource: Resource, item: Model, ctx: Context) -> None:
     _authorize(resource, item, ctx)
 
 
-def _save_new(resource: Resource, item: Model, ctx: Context) -> None:
-    """Save a new record with its guards and its first audit entry, in one transaction."""
+def _save_new(resource: Resource, item: Model, ctx: Context, *, fresh: bool = False) -> None:
+    """Save a new record with its guards and its first audit entry, in one transaction. A ``fresh`` record
+    (keyed by an id made here) has no history to read; a named one may have (a name used before)."""
     record = history.record_key(resource.name, item)
     created = history.changes({}, history.snapshot(item))
-    entry = history.entry(record, history.current_version(record) + 1, "create", _user(ctx), created)
+    version = 0 if fresh else history.current_version(record)
+    entry = history.entry(record, version + 1, "create", _user(ctx), created)
     try:
         save_unique(item, add=_unique_keys(item), create=True, entry=entry)
     except StaleWrite:
@@ -494,24 +508,27 @@ def create_items(resource: Resource, body: Any, ctx: Context) -> Any:
     is checked before any is written, so a bad one writes nothing."""
     if not (resource.bulk_create and isinstance(body, list)):
         return create_item(resource, body, ctx)
+    ctx = replace(ctx, memo={})
     made = [_new_item(resource, record, ctx) for record in body]
-    for item, data in made:
-        _save_new(resource, item, ctx)
+    for item, data, fresh in made:
+        _save_new(resource, item, ctx, fresh=fresh)
         if resource.after_save:
             resource.after_save(item, data, ctx)
-    return resource.serialize([item for item, _ in made], ctx)
+    return resource.serialize([item for item, _, _ in made], ctx)
 
 
 def create_item(resource: Resource, body: Any, ctx: Context) -> dict[str, Any]:
-    item, data = _new_item(resource, body, ctx)
-    _save_new(resource, item, ctx)
+    item, data, fresh = _new_item(resource, body, ctx)
+    _save_new(resource, item, ctx, fresh=fresh)
     if resource.after_save:
         resource.after_save(item, data, ctx)
     return _detail(resource, item, ctx)
 
 
-def _new_item(resource: Resource, body: Any, ctx: Context) -> tuple[Model, dict[str, Any]]:
-    """The record a POST body describes, checked (fields, relations, permission) but not yet saved."""
+def _new_item(resource: Resource, body: Any, ctx: Context) -> tuple[Model, dict[str, Any], bool]:
+    """The record a POST body describes, checked (fields, relations, permission) but not yet saved, and
+    whether it is fresh: keyed by the uuid the model made for it (not an id a superuser chose, not a
+    name), so it has no history yet."""
     require_read(ctx.principal)
     _allow(resource, "create")
     chosen = _chosen_id(resource, body, ctx)
@@ -521,7 +538,8 @@ def _new_item(resource: Resource, body: Any, ctx: Context) -> tuple[Model, dict[
     if chosen:
         item.id = chosen
     _place(resource, item, ctx)
-    return item, data
+    fresh = item._hash_key_attribute().attr_name == "id" and not chosen and "id" not in data
+    return item, data, fresh
 
 
 def version_of(resource: Resource, key: str, scope: Mapping[str, str] | None = None) -> int:

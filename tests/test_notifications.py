@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 
 import pytest
 
@@ -101,6 +102,46 @@ def test_a_weighing_at_or_under_the_labs_threshold_is_notified_at_once(mouse):
         "ATTENTION: M1 weight was 81.0% on 2026-03-04 08:00:00",
         "WARNING: M1 weight was 79.5% on 2026-03-04 09:00:00",
     ]
+
+
+def test_a_list_of_weighings_is_checked_weighing_by_weighing_in_its_order(mouse):
+    """One POST of a day's weighings: each is checked as if posted alone, after the ones before it."""
+    mouse.patch("/labs/cortexlab", {"reference_weight_pct": 0.8})
+    mouse.patch(
+        "/water-restrictions/" + mouse.get("/water-restrictions?subject=M1").json_body["results"][0]["id"],
+        {"reference_weight": 20.0},
+    )
+    weights = ((8, 16.2), (9, 15.9), (10, 19.0))
+    answer = mouse.post(
+        "/weighings", [{"subject": "M1", "date_time": _at(0, h), "weight": w} for h, w in weights]
+    )
+    assert answer.status_code == 201
+    titles = [n.title for n in Notification.scan(Notification.kind == "mouse_underweight")]
+    assert sorted(titles) == [
+        "ATTENTION: M1 weight was 81.0% on 2026-03-04 08:00:00",
+        "WARNING: M1 weight was 79.5% on 2026-03-04 09:00:00",
+    ]
+
+
+def test_a_list_of_weighings_looks_up_its_subject_lab_and_records_once(mouse, monkeypatch):
+    from pynamodb.connection.base import Connection
+
+    from chalicelib.models import Lab, Subject, Weighing
+
+    calls = Counter()
+    dispatch = Connection.dispatch
+
+    def counted(self, operation, kwargs, *args, **kw):
+        calls[operation, kwargs.get("TableName")] += 1
+        return dispatch(self, operation, kwargs, *args, **kw)
+
+    monkeypatch.setattr(Connection, "dispatch", counted)
+    days = [{"subject": "M1", "date_time": _at(-d, 8), "weight": 21.0} for d in range(20)]
+    assert mouse.post("/weighings", days).status_code == 201
+    assert calls["Query", Weighing.Meta.table_name] == 1  # the subject's weighings, for the checks
+    assert calls["GetItem", Lab.Meta.table_name] <= 2
+    assert calls["GetItem", Subject.Meta.table_name] <= 2
+    assert calls["TransactWriteItems", None] == 20  # each weighing with its history entry
 
 
 def test_a_change_of_responsible_user_tells_both(mouse):

@@ -8,6 +8,7 @@ from typing import Any
 from chalicelib import notes, water
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.fields import Field, parse_datetime
+from chalicelib.husbandry import lab_named, records_of
 from chalicelib.models import (
     LabLocation,
     Note,
@@ -79,7 +80,7 @@ def _dated_record(model: type, time_field: str, what: str):  # noqa: ANN202 - re
     """A build hook: attach the subject (and its lab), refusing records dated after the subject's death."""
 
     def build(data: dict[str, Any], ctx: Context) -> Any:
-        subject = _subject_of(data)
+        subject = ctx.remember(("nickname", data["subject"], data.get("lab")), lambda: _subject_of(data))
         moment = parse_datetime(data.get(time_field) or datetime.datetime.now().isoformat())
         data[time_field] = moment.replace(microsecond=0).isoformat()
         death = datetime.date.fromisoformat(subject.death_date) if subject.death_date else None
@@ -133,10 +134,15 @@ def _change_dated(time_field: str, what: str):  # noqa: ANN202 - returns a chang
 
 
 def _weighed(weighing: Weighing, data: dict[str, Any], ctx: Context) -> None:
-    """Alyx checks for an underweight mouse right after each weighing."""
+    """Alyx checks for an underweight mouse right after each weighing; each weighing of a list is checked
+    as if it came alone, in the list's order (the subject's records are read once and grow by each)."""
     from chalicelib.notifications import check_underweight
 
-    check_underweight(Subject.get(weighing.subject_id), parse_datetime(weighing.date_time))
+    subject = ctx.remember(("subject", weighing.subject_id), lambda: Subject.get(weighing.subject_id))
+    records = ctx.remember(("records", subject.id), lambda: records_of(subject))
+    records.add(weighing)
+    lab = ctx.remember(("lab", subject.lab), lambda: lab_named(subject.lab))
+    check_underweight(subject, parse_datetime(weighing.date_time), records, lab)
 
 
 SUBJECT = "the subject's nickname or id"
