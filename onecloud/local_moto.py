@@ -21,6 +21,10 @@ retention period by counting the queue's messages, visible, delayed and in fligh
 counted them to learn whether the queue deduplicates by content. With a backlog of a few thousand S3
 events, registration slowed as the backlog grew. Both read the one attribute they need here.
 
+moto's Batch ignores ``ListJobs``'s ``AFTER_CREATED_AT`` filter and answers with every job: the local job
+runner, asking each second for jobs it has not seen, was sent every job ever submitted (a few thousand in
+the demo colony), so polling cost grew with the run. The filter is applied, as AWS does.
+
 And moto's server lists its own package folder on disk to route every request; the list is read once.
 """
 
@@ -240,7 +244,32 @@ def apply() -> None:
     Table.all_items = all_items
     _write_answers_as_json()
     _read_one_queue_attribute()
+    _filter_jobs_by_creation()
     _applied = True
+
+
+def _filter_jobs_by_creation() -> None:
+    """``AFTER_CREATED_AT`` (milliseconds since the epoch; jobs created at or after it, all statuses)."""
+    from moto.batch.models import BatchBackend, datetime2int_milliseconds
+
+    original = BatchBackend.list_jobs
+
+    @functools.wraps(original)
+    def list_jobs(
+        self: Any, job_queue_name: Any, array_job_id: Any, job_status: Any = None, filters: Any = None
+    ) -> list[Any]:
+        after = [f for f in filters or [] if f.get("name") == "AFTER_CREATED_AT"]
+        if not after:
+            return original(self, job_queue_name, array_job_id, job_status, filters)
+        since = max(int(value) for f in after for value in f.get("values", []))
+        others = [f for f in filters if f.get("name") != "AFTER_CREATED_AT"] or None
+        return [
+            job
+            for job in original(self, job_queue_name, array_job_id, None, others)
+            if datetime2int_milliseconds(job.job_created_at) >= since
+        ]
+
+    BatchBackend.list_jobs = list_jobs
 
 
 def _read_one_queue_attribute() -> None:

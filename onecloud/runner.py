@@ -29,8 +29,8 @@ from chalicelib import aws, pipeline
 from chalicelib.observability import logger
 from onecloud.pump import LambdaContext
 
-STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
 JOBS_AT_ONCE = 2
+OVERLAP_MS = 5000  # jobs submitted side by side may appear in another order than their creation times
 
 
 def _millis() -> int:
@@ -42,6 +42,7 @@ class JobRunner:
         self.app = app
         self.poll_seconds = poll_seconds
         self.seen: set[str] = set()
+        self.newest = 0  # createdAt of the newest job seen, ms
         self.waiting: list[str] = []  # job ids seen, not started
         self.subjects: dict[str, str | None] = {}  # of the waiting jobs
         self._processes: set[subprocess.Popen] = set()
@@ -57,14 +58,17 @@ class JobRunner:
         ]
 
     def new_jobs(self) -> list[dict[str, Any]]:
+        """Jobs submitted since the last call (asked for those created since a little before the newest
+        seen: every status, and not every job ever submitted)."""
         batch, settings, found = aws.client("batch"), aws.settings(), []
+        since = [{"name": "AFTER_CREATED_AT", "values": [str(max(0, self.newest - OVERLAP_MS))]}]
         for queue in (settings.cpu_job_queue, settings.gpu_job_queue):
-            for status in STATUSES:
-                for job in batch.list_jobs(jobQueue=queue, jobStatus=status)["jobSummaryList"]:
-                    if job["jobId"] not in self.seen:
-                        self.seen.add(job["jobId"])
-                        found.append(job)
-        return found
+            for job in batch.list_jobs(jobQueue=queue, filters=since)["jobSummaryList"]:
+                self.newest = max(self.newest, int(job.get("createdAt", 0)))
+                if job["jobId"] not in self.seen:
+                    self.seen.add(job["jobId"])
+                    found.append(job)
+        return sorted(found, key=lambda job: job.get("createdAt", 0))
 
     def run_pending(self) -> int:
         """Run every job submitted since the last call; returns how many ran."""

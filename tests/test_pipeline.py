@@ -240,3 +240,27 @@ def test_the_local_runner_runs_submitted_jobs_and_reports_their_state(api, sessi
     compress, sort = graph["EphysCompress_probe00"], graph["SpikeSorting_probe00"]
     assert compress.status == "Complete" and f"compressing {compress.id}" in compress.log
     assert sort.status == "Errored" and "sorting failed" in sort.log
+
+
+def test_the_local_runner_is_sent_only_the_jobs_submitted_since_the_newest_it_saw(api):
+    """moto's Batch answers ListJobs with every job ever submitted unless AFTER_CREATED_AT is applied (the
+    local stack applies it): the runner's polling costs what is new, not what the run has submitted."""
+    batch, settings = aws.client("batch"), aws.settings()
+
+    def submit(name: str) -> str:
+        time.sleep(0.01)  # distinct creation times
+        return batch.submit_job(
+            jobName=name, jobQueue=settings.cpu_job_queue, jobDefinition=settings.compress_job_definition
+        )["jobId"]
+
+    runner = JobRunner(app)
+    runner.new_jobs()  # jobs of earlier tests are not ours
+    first = submit("first")
+    assert [job["jobId"] for job in runner.new_jobs()] == [first]
+    assert runner.new_jobs() == []
+    second, third = submit("second"), submit("third")
+    assert [job["jobId"] for job in runner.new_jobs()] == [second, third]
+    created = {j["jobId"]: j["createdAt"] for j in batch.describe_jobs(jobs=[first, second, third])["jobs"]}
+    since = [{"name": "AFTER_CREATED_AT", "values": [str(created[second])]}]
+    listed = batch.list_jobs(jobQueue=settings.cpu_job_queue, filters=since)["jobSummaryList"]
+    assert sorted(job["jobId"] for job in listed) == sorted([second, third])
