@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from pynamodb.transactions import TransactWrite
@@ -21,6 +22,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import alf, aws
 from chalicelib.errors import BadRequest, NotFound, OnecloudError
 from chalicelib.fields import Field
+from chalicelib.memo import Memo
 from chalicelib.models import (
     DataFormat,
     DataRepository,
@@ -131,9 +133,12 @@ def _types_and_formats(fresh: bool) -> tuple[list[DatasetType], dict[str, DataFo
 
 class Vocabulary:
     """Dataset types and data formats (as last read by this process, read again before a file is refused
-    for want of a match: a type added elsewhere counts at once), and protected tags (read each time)."""
+    for want of a match: a type added elsewhere counts at once), and protected tags (read each time); and
+    the lookups one registration or event batch makes once (``lookups``: a lab's repositories, a session,
+    an upload intent's user)."""
 
     def __init__(self) -> None:
+        self.lookups = Memo()
         self.fresh = False
         self.types, self.formats = _types_and_formats(fresh=False)
         self.protected_tags = {t.name for t in Tag.scan() if t.protected}
@@ -362,7 +367,10 @@ def register_files(
     if owner.session is None:  # an aggregate: the repository it sits in, named (as Alyx requires)
         repositories = [named_repository(repository)]
     else:
-        repositories = repositories_for(owner.lab, repository, server_only=server_only)
+        repositories = vocabulary.lookups.remember(
+            ("repositories", owner.lab, repository, server_only),
+            partial(repositories_for, owner.lab, repository, server_only=server_only),
+        )
     existing = check_protection(owner, specs, sent_names, vocabulary)
     lookalikes = Lookalikes(existing)
     for spec in specs:

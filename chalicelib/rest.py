@@ -9,7 +9,7 @@ the request and call these functions.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, TypeVar
@@ -22,6 +22,7 @@ from chalicelib.auth import Principal
 from chalicelib.errors import Ambiguous, BadRequest, NotFound, PermissionDenied
 from chalicelib.fields import NAME_LENGTH, Field, parse_payload
 from chalicelib.lookups import Lookup, json_lookups, parse_django, split_top_level
+from chalicelib.memo import Memo
 from chalicelib.models.unique import StaleWrite, delete_unique, save_unique
 from chalicelib.permissions import require_read, require_write
 
@@ -43,16 +44,12 @@ class Context:
 
     principal: Principal | None
     base_url: str = ""
-    memo: dict[Any, Any] | None = None  # while a list of records is created: what they look up alike
+    memo: Memo | None = None  # while a list of records is created: what they look up alike
 
-    def remember(self, key: Any, look_up: Callable[[], T]) -> T:
+    def remember(self, key: Hashable, look_up: Callable[[], T]) -> T:
         """``look_up()``; while a list of records is created, once per ``key`` (its records name the same
         subject, lab and water type: read once, not once per record)."""
-        if self.memo is None:
-            return look_up()
-        if key not in self.memo:
-            self.memo[key] = look_up()
-        return self.memo[key]
+        return look_up() if self.memo is None else self.memo.remember(key, look_up)
 
     def url(self, resource: str, key: str) -> str:
         """Names may hold spaces, '%', '#' or '/' (a procedure "Behavior training/tasks"): encoded."""
@@ -508,7 +505,7 @@ def create_items(resource: Resource, body: Any, ctx: Context) -> Any:
     is checked before any is written, so a bad one writes nothing."""
     if not (resource.bulk_create and isinstance(body, list)):
         return create_item(resource, body, ctx)
-    ctx = replace(ctx, memo={})
+    ctx = replace(ctx, memo=Memo())
     made = [_new_item(resource, record, ctx) for record in body]
     for item, data, fresh in made:
         _save_new(resource, item, ctx, fresh=fresh)

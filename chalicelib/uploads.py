@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -409,7 +410,9 @@ def _register(key: str, size: int, etag: str, record: UploadFile, vocabulary: Vo
     if path.session.lab is None:
         raise BadRequest("the key does not start with lab/Subjects/")
     try:
-        session = find_session(path.session)
+        session = vocabulary.lookups.remember(
+            ("session", str(path.session)), partial(find_session, path.session)
+        )
     except NotFound as error:
         raise BadRequest(error.detail) from None
     record.session = session.id
@@ -426,13 +429,14 @@ def _register(key: str, size: int, etag: str, record: UploadFile, vocabulary: Vo
         md5 = record.md5
     else:  # written by a job: trust the bucket (md5 metadata for multipart objects)
         md5 = etag if "-" not in etag else storage.head(key).get("Metadata", {}).get("md5")
+    uploader = vocabulary.lookups.remember(("uploader", record.upload_id), partial(_uploader, record))
     try:
         (summary,) = register_files(
             session=session,
             specs=[FileSpec(path=path.dataset, hash=md5, size=size)],
             sent_names=[str(path.dataset)],
             repository=settings().s3_repository,
-            created_by=_uploader(record),
+            created_by=uploader,
             vocabulary=vocabulary,
         )
     except Protected:

@@ -251,3 +251,37 @@ def test_an_intent_refuses_a_file_named_like_another_but_for_case_or_namespace(a
     assert states["alf/trials.choice.npy"]["status"] == "invalid"
     assert "case or namespace" in states["alf/trials.choice.npy"]["reason"]
     assert states["alf/_ibl_trials.feedbackType.npy"]["status"] != "invalid"
+
+
+def test_an_event_batch_looks_up_its_session_lab_and_uploader_once_not_per_file(api, session, monkeypatch):
+    from collections import Counter
+
+    from pynamodb.connection.base import Connection
+
+    from chalicelib.models import Lab, Session, Upload
+
+    files = [
+        ("alf/_ibl_wheel.position.npy", b"position"),
+        ("alf/_ibl_wheel.timestamps.npy", b"timestamps"),
+        ("alf/_ibl_trials.goCue_times.npy", b"go cue"),
+        ("raw_behavior_data/_iblrig_taskSettings.raw.json", b"{}"),
+    ]
+    answer = intent(api, *files)
+    for planned, (_, data) in zip(answer.json_body["files"], files, strict=True):
+        put(planned, data)
+    calls = Counter()
+    dispatch = Connection.dispatch
+
+    def counted(self, operation, kwargs, *args, **kw):
+        calls[operation, kwargs.get("TableName")] += 1
+        return dispatch(self, operation, kwargs, *args, **kw)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Connection, "dispatch", counted)
+        deliver()
+    states = {f["status"] for f in files_of(api, answer.json_body["id"]).values()}
+    assert states == {"registered"}
+    assert calls["Query", Session.Meta.table_name] == 1
+    assert calls["GetItem", Lab.Meta.table_name] == 1  # the lab's repositories
+    assert calls["GetItem", Upload.Meta.table_name] == 1  # who uploaded them
+    assert calls["TransactWriteItems", None] == len(files)  # each dataset with its file records
