@@ -104,8 +104,8 @@ def fit_with_fmin(
 
 
 def fit_problems(seed: int = 0) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Psychometric data to fit: each block of every third SWC_054 session, and small random sessions (few trials
-    per contrast, proportions of 0 and 1, a contrast whose proportion is unknown)."""
+    """Psychometric data to fit: each block of every third SWC_054 session, and small random sessions (few
+    trials per contrast, proportions of 0 and 1, a contrast whose proportion is unknown)."""
     from chalicelib.behaviour import metrics
     from chalicelib.behaviour.statuses import BLOCKS
 

@@ -128,6 +128,19 @@ def test_rolling_median_over_ten_trials():
     assert rolled[0] == 0 and rolled[9] == 4.5 and rolled[19] == 14.5
 
 
+def test_rolling_median_ignores_nans_and_is_the_median_of_each_window():
+    rng = np.random.default_rng(0)
+    values = rng.lognormal(0, 1, 300)
+    values[rng.random(300) < 0.3] = np.nan
+    values[:12] = np.nan  # windows with no value at all
+    rolled = metrics.rolling_median(values)
+    for i in range(values.size):
+        window = values[max(0, i - 9) : i + 1]
+        finite = window[np.isfinite(window)]
+        assert (np.isnan(rolled[i]) and finite.size == 0) or rolled[i] == np.median(finite)
+    assert metrics.rolling_median(np.array([])).size == 0
+
+
 @pytest.mark.parametrize(
     "change, message",
     [

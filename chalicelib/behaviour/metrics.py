@@ -113,11 +113,16 @@ def response_time_by_contrast(
 
 
 def rolling_median(values: np.ndarray, window: int = 10) -> np.ndarray:
-    """Median of each value with the ``window - 1`` before it (NaNs ignored), as IBL's RT-by-trial plot."""
+    """Median of each value with the ``window - 1`` before it (NaNs ignored; NaN where a window holds no
+    finite value), as IBL's RT-by-trial plot."""
     values = np.asarray(values, dtype=float)
-    out = np.full(values.size, np.nan)
-    for i in range(values.size):
-        chunk = values[max(0, i - window + 1) : i + 1]
-        if np.isfinite(chunk).any():
-            out[i] = np.nanmedian(chunk)
+    if values.size == 0:
+        return values.copy()
+    windows = np.lib.stride_tricks.sliding_window_view(
+        np.concatenate([np.full(window - 1, np.nan), values]), window
+    )
+    with warnings.catch_warnings():  # a window of NaNs only: NaN, said above
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = np.nanmedian(windows, axis=1)
+    out[~np.isfinite(windows).any(axis=1)] = np.nan
     return out
