@@ -13,6 +13,7 @@ is left to the stack).
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import signal
@@ -24,7 +25,46 @@ import threading
 SWITCH_SECONDS = 0.0005
 
 
+def keep_alive_handler() -> type:
+    """moto's request handler, keeping connections open. Werkzeug's server closes every connection after
+    one answer (it cannot drain a request body the application left unread before the next request), so
+    each call the stack made cost a new TCP connection and a new server thread, on both sides. This handler
+    reads the body before the application does, so nothing is left unread, and hides the connection from
+    werkzeug's drain (which would read the client's next request) until the answer is written; the
+    client's connection then serves its next call. A chunked request body (no length known) still closes
+    its connection."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class KeepAliveHandler(MotoRequestHandler):
+        keep_alive = False
+        disable_nagle_algorithm = True  # an answer's headers and body go out at once, not 40 ms apart
+
+        def run_wsgi(self) -> None:
+            connection = self.rfile
+            try:
+                super().run_wsgi()
+            finally:
+                self.rfile = connection  # the next request is read from it
+
+        def make_environ(self) -> dict:
+            environ = super().make_environ()
+            self.keep_alive = not environ.get("wsgi.input_terminated")  # chunked: werkzeug's way
+            if self.keep_alive:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                environ["wsgi.input"] = io.BytesIO(self.rfile.read(length) if length > 0 else b"")
+                self.rfile = io.BytesIO()  # all werkzeug's drain finds after the answer
+            return environ
+
+        def send_header(self, keyword: str, value: str) -> None:
+            if keyword.lower() == "connection" and self.keep_alive:
+                return  # HTTP/1.1: the connection stays open unless the client closes it
+            super().send_header(keyword, value)
+
+    return KeepAliveHandler
+
+
 def serve(host: str, port: int, parent: int | None) -> None:
+    from moto.moto_server import threaded_moto_server
     from moto.server import ThreadedMotoServer
 
     from onecloud import local_moto, moto_transactions
@@ -36,6 +76,7 @@ def serve(host: str, port: int, parent: int | None) -> None:
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the stack, which saves, then stops this
+    threaded_moto_server.MotoRequestHandler = keep_alive_handler()  # the handler its server is made with
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     print(f"moto listening on http://{host}:{port}", flush=True)

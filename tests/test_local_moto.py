@@ -155,3 +155,43 @@ def test_every_query_finds_what_moto_finds_whatever_wrote_the_table():
     plain, patched = answers("plain"), answers("patched")
     assert plain.count("[") > 300  # there are answers to compare
     assert patched == plain
+
+
+def test_the_moto_server_keeps_a_clients_connection_for_its_next_calls():
+    """Werkzeug's server closes every connection; onecloud's moto process keeps them (a body is read
+    whole before the answer, so the next request on the connection is read intact)."""
+    import http.client
+    import json
+    import time
+
+    from tests.localstack import free_port
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "onecloud.moto_server", "--port", str(port)], cwd=ROOT)
+    try:
+        for _ in range(100):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            try:
+                connection.request("GET", "/moto-api/")
+                break
+            except ConnectionRefusedError:
+                time.sleep(0.1)
+        first = connection.getresponse()
+        first.read()
+        socket = connection.sock
+        headers = {
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "DynamoDB_20120810.ListTables",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=k/20260101/us-east-1/dynamodb/aws4_request, "
+            "SignedHeaders=host, Signature=s",
+        }
+        answers = []
+        for _ in range(3):  # a body each time: what the server reads must not eat the next request
+            connection.request("POST", "/", body=json.dumps({"Limit": 10}), headers=headers)
+            reply = connection.getresponse()
+            answers.append((reply.status, json.loads(reply.read()), reply.will_close))
+        assert answers == [(200, {"TableNames": []}, False)] * 3
+        assert connection.sock is socket  # the same connection throughout
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
