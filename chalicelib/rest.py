@@ -89,6 +89,8 @@ class Resource:
     change: Callable[[Model, dict[str, Any], Context], None] | None = None
     serialize_many: Callable[[list[Model], Context], list[dict[str, Any]]] | None = None
     serialize_detail: Callable[[Model, Context], dict[str, Any]] | None = None
+    # the detail of a record just made (keyed by a new uuid: nothing can point at it yet)
+    serialize_created: Callable[[Model, Context], dict[str, Any]] | None = None
     candidates: Callable[[Mapping[str, str]], Iterable[Model] | None] | None = None
     lab_of: Callable[[Model], str | None] = field(default=lambda item: getattr(item, "lab", None))
     owner_of: Callable[[Model], str | None] | None = None  # a user's own records (notification rules)
@@ -519,6 +521,8 @@ def create_item(resource: Resource, body: Any, ctx: Context) -> dict[str, Any]:
     _save_new(resource, item, ctx, fresh=fresh)
     if resource.after_save:
         resource.after_save(item, data, ctx)
+    if fresh and resource.serialize_created:
+        return resource.serialize_created(item, ctx)
     return _detail(resource, item, ctx)
 
 

@@ -137,19 +137,22 @@ def create_upload(principal: Principal | None, body: Any) -> dict[str, Any]:
     if details is not None:
         raise Protected(details)
     upload.save()
-    for path, spec in valid:
-        answers.append(_plan(upload, session, path, spec))
+    planned = [_plan(upload, session, path, spec) for path, spec in valid]
+    with UploadFile.batch_write() as batch:  # the files sent in one PUT: their records in one request
+        for _, record in planned:
+            if record is not None:
+                batch.save(record)
+    answers += [answer for answer, _ in planned]
     return {"id": upload.id, "session": session.id, "expires": upload.expires, "files": answers}
 
 
-def _plan(upload: Upload, session: Session, path: str, spec: FileSpec) -> dict[str, Any]:
-    """Record the file's intent (by its S3 key) and say how to send it."""
+def _plan(
+    upload: Upload, session: Session, path: str, spec: FileSpec
+) -> tuple[dict[str, Any], UploadFile | None]:
+    """Say how to send the file, and record its intent (by its S3 key): a file sent in parts here, with
+    what its earlier intent already sent; a file sent in one PUT is returned with its record to write."""
     key = f"{session_relative_path(session)}/{spec.identity}"
     current = settings()
-    try:
-        previous = UploadFile.get(key)
-    except UploadFile.DoesNotExist:
-        previous = None
     record = UploadFile(
         key=key,
         upload_id=upload.id,
@@ -162,8 +165,14 @@ def _plan(upload: Upload, session: Session, path: str, spec: FileSpec) -> dict[s
     )
     answer: dict[str, Any] = {"path": path, "key": key, "status": "pending"}
     if spec.size <= current.multipart_threshold:
-        record.save()
-        return {**answer, **storage.presign_put(key, spec.hash, spec.size, current.upload_url_seconds)}
+        return {
+            **answer,
+            **storage.presign_put(key, spec.hash, spec.size, current.upload_url_seconds),
+        }, record
+    try:
+        previous = UploadFile.get(key)
+    except UploadFile.DoesNotExist:
+        previous = None
     resumable = bool(
         previous is not None
         and previous.status == "pending"
@@ -179,7 +188,7 @@ def _plan(upload: Upload, session: Session, path: str, spec: FileSpec) -> dict[s
             if error.response["Error"]["Code"] != "NoSuchUpload":
                 raise
             if _assembled(previous):
-                return {**answer, "status": "uploaded"}  # nothing to send: registration follows
+                return {**answer, "status": "uploaded"}, None  # nothing to send: registration follows
             resumable = False
     if resumable:
         record.multipart_id, record.part_size = previous.multipart_id, previous.part_size
@@ -197,7 +206,7 @@ def _plan(upload: Upload, session: Session, path: str, spec: FileSpec) -> dict[s
         "part_size": part_size,
         "parts": -(-spec.size // part_size),
         "uploaded": sorted(n for n, etag in done.items() if declared.get(str(n)) == etag),
-    }
+    }, None
 
 
 def _assembled(record: UploadFile) -> bool:

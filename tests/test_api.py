@@ -281,3 +281,19 @@ def test_a_data_repository_without_a_data_url_is_created(api):
     assert created.status_code == 201, created.body
     assert created.json_body["data_url"] is None
     assert api.get("/data-repository/offline_server").json_body["data_url"] is None
+
+
+def test_a_new_session_is_answered_with_its_detail_without_reading_what_cannot_point_at_it_yet(
+    api, session, dynamodb_calls
+):
+    """Nothing (water, insertions, notes, datasets) can point at a session just made: its answer is its
+    detail with those empty, as a read right after shows, and they are not queried."""
+    dynamodb_calls.clear()
+    made = api.post("/sessions", {"subject": "KS023", "start_time": "2024-02-01T10:00:00", "number": 1})
+    assert made.status_code == 201, made.body
+    queries_to_make = dynamodb_calls["Query"]
+    dynamodb_calls.clear()
+    read = api.get(f"/sessions/{made.json_body['id']}").json_body
+    assert made.json_body == read
+    assert read["data_dataset_session_related"] == [] and read["wateradmin_session_related"] == []
+    assert queries_to_make <= dynamodb_calls["Query"] - 4  # the related records' four queries

@@ -285,3 +285,17 @@ def test_an_event_batch_looks_up_its_session_lab_and_uploader_once_not_per_file(
     assert calls["GetItem", Lab.Meta.table_name] == 1  # the lab's repositories
     assert calls["GetItem", Upload.Meta.table_name] == 1  # who uploaded them
     assert calls["TransactWriteItems", None] == len(files)  # each dataset with its file records
+
+
+def test_an_intent_writes_the_records_of_its_single_put_files_together(api, session, dynamodb_calls):
+    files = [(f"alf/_ibl_wheel.{name}.npy", name.encode()) for name in ("position", "timestamps", "velocity")]
+    dynamodb_calls.clear()
+    answer = intent(api, *files)
+    assert [f["status"] for f in answer.json_body["files"]] == ["pending"] * 3
+    assert dynamodb_calls["BatchWriteItem"] == 1
+    assert dynamodb_calls["PutItem"] == 1  # the intent itself
+    assert dynamodb_calls["GetItem"] <= 3  # the caller and the session, not each file's earlier intent
+    for planned, (_, data) in zip(answer.json_body["files"], files, strict=True):
+        put(planned, data)
+    deliver()
+    assert {f["status"] for f in files_of(api, answer.json_body["id"]).values()} == {"registered"}

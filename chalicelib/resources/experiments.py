@@ -191,18 +191,25 @@ def _notes(session: Session, ctx: Context) -> list[dict[str, Any]]:
     ]
 
 
-def _session_detail(session: Session, ctx: Context) -> dict[str, Any]:
+def _session_detail(session: Session, ctx: Context, *, related: bool = True) -> dict[str, Any]:
+    """The session and, with ``related``, what points at it (water given, insertions, notes, datasets):
+    none of those can point at a session just made."""
     values = session.attribute_values
     out = session_summary(session, ctx)
     out.update({f.name: values.get(f.name) for f in SESSION_FIELDS if f.name not in out})
     for name in ("n_trials", "n_correct_trials"):
         out[name] = None if out[name] is None else int(out[name])
-    out["wateradmin_session_related"] = _water_given(session)
-    out["probe_insertion"] = insertions_json(list(ProbeInsertion.by_session.query(session.id)), ctx)
     out["field_of_view"] = []
-    out["notes"] = _notes(session, ctx)
     out["number"] = int(session.number)
     out["qc"] = qc_name(session.qc)
+    if not related:
+        out.update(
+            wateradmin_session_related=[], probe_insertion=[], notes=[], data_dataset_session_related=[]
+        )
+        return out
+    out["wateradmin_session_related"] = _water_given(session)
+    out["probe_insertion"] = insertions_json(list(ProbeInsertion.by_session.query(session.id)), ctx)
+    out["notes"] = _notes(session, ctx)
     datasets = datasets_of_session(session.id)
     files = dataset_files(datasets, ctx)
     related = []
@@ -297,6 +304,7 @@ register(
         candidates=_candidates,
         serialize_many=lambda sessions, ctx: [session_summary(s, ctx) for s in sessions],
         serialize_detail=_session_detail,
+        serialize_created=lambda session, ctx: _session_detail(session, ctx, related=False),
         ordering=lambda session: (session.start_time, session.id),
         newest_first=True,
     )
