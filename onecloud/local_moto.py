@@ -19,7 +19,9 @@ declares, as the serializer keeps); an answer holding bytes or dates still goes 
 moto's SQS read all of a queue's attributes to learn one: each message received looked up the queue's
 retention period by counting the queue's messages, visible, delayed and in flight, and each message sent
 counted them to learn whether the queue deduplicates by content. With a backlog of a few thousand S3
-events, registration slowed as the backlog grew. Both read the one attribute they need here.
+events, registration slowed as the backlog grew. Both read the one attribute they need here. A receive
+also listed the whole backlog's visible messages to take ten, and a delete rebuilt the backlog twice: a
+receive looks at messages only until it has its batch, and a delete finds its message from the oldest.
 
 moto's Batch ignores ``ListJobs``'s ``AFTER_CREATED_AT`` filter and answers with every job: the local job
 runner, asking each second for jobs it has not seen, was sent every job ever submitted (a few thousand in
@@ -302,6 +304,42 @@ def _read_one_queue_attribute() -> None:
     SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
     SQSBackend.send_message = sending
     Queue.attributes = property(attributes)
+    Queue.messages = property(lambda self: _Visible(list(self._messages)))
+    Queue.delete_message = _delete_message
+
+
+class _Visible:
+    """A queue's visible messages, each looked at only when a reader gets that far: moto listed the whole
+    backlog (each message's visibility from the clock) for every receive, however few it took."""
+
+    def __init__(self, messages: list[Any]) -> None:
+        self._messages = messages
+
+    def __iter__(self) -> Any:
+        return (m for m in self._messages if m.visible and not m.delayed)
+
+    def __bool__(self) -> bool:
+        return any(True for _ in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _delete_message(self: Any, receipt_handle: str) -> None:
+    """moto's ``Queue.delete_message``, finding the message from the oldest (received messages are the
+    oldest) instead of rebuilding the whole backlog twice, and under the queue's lock: moto's rebuilt list,
+    assigned back without the lock ``add_message`` takes, could drop a message sent meanwhile."""
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid
+
+    if receipt_handle in self.deleted_messages:
+        return  # deleted before: SQS accepts it again
+    with self._messages_lock:
+        message = next((m for m in self._messages if m.had_receipt_handle(receipt_handle)), None)
+        if message is None:
+            raise ReceiptHandleIsInvalid()
+        self._messages.remove(message)
+        self.pending_messages.discard(message)
+        self.deleted_messages.update(message.all_receipt_handles)
 
 
 def _write_answers_as_json() -> None:

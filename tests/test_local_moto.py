@@ -195,3 +195,41 @@ def test_the_moto_server_keeps_a_clients_connection_for_its_next_calls():
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_queue_delivers_every_message_once_while_messages_are_sent_and_deleted_side_by_side(cloud):
+    """A receive reads only as far as its batch, a delete finds its message from the oldest, under the
+    queue's lock: 600 messages sent from three threads while a reader receives and deletes batches."""
+    import threading
+    import time
+    import uuid
+
+    from chalicelib import aws
+
+    sqs = aws.client("sqs")
+    url = sqs.create_queue(QueueName=f"side-by-side-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    expected = {f"{k}-{i}" for k in range(3) for i in range(200)}
+
+    def send(k: int) -> None:
+        for i in range(200):
+            sqs.send_message(QueueUrl=url, MessageBody=f"{k}-{i}")
+
+    senders = [threading.Thread(target=send, args=(k,)) for k in range(3)]
+    for sender in senders:
+        sender.start()
+    seen: list[str] = []
+    deadline = time.monotonic() + 120
+    while len(seen) < len(expected) and time.monotonic() < deadline:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60)
+        messages = batch.get("Messages", [])
+        seen += [m["Body"] for m in messages]
+        if messages:
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+            assert not sqs.delete_message_batch(QueueUrl=url, Entries=entries).get("Failed")
+    for sender in senders:
+        sender.join()
+    assert sorted(seen) == sorted(expected)  # each once
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    assert attributes == dict.fromkeys(names, "0")  # none left, none in flight
