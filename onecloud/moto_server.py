@@ -25,6 +25,26 @@ import threading
 SWITCH_SECONDS = 0.0005
 
 
+class _NothingToDrain:
+    """What werkzeug's drain after each answer finds once the handler has read the body: nothing, at once
+    (it made an epoll object per request and waited up to 10 ms on it)."""
+
+    EVENT_READ = 1
+
+    @classmethod
+    def DefaultSelector(cls) -> _NothingToDrain:  # noqa: N802 - the name werkzeug calls
+        return cls()
+
+    def register(self, *_: object) -> None:
+        pass
+
+    def select(self, timeout: float | None = None) -> list:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
 def keep_alive_handler() -> type:
     """moto's request handler, keeping connections open. Werkzeug's server closes every connection after
     one answer (it cannot drain a request body the application left unread before the next request), so
@@ -32,8 +52,11 @@ def keep_alive_handler() -> type:
     reads the body before the application does, so nothing is left unread, and hides the connection from
     werkzeug's drain (which would read the client's next request) until the answer is written; the
     client's connection then serves its next call. A chunked request body (no length known) still closes
-    its connection."""
+    its connection, undrained (boto3 and the CLI send lengths)."""
+    import werkzeug.serving
     from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    werkzeug.serving.selectors = _NothingToDrain  # type: ignore[assignment]
 
     class KeepAliveHandler(MotoRequestHandler):
         keep_alive = False

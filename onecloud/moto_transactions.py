@@ -50,11 +50,16 @@ def on_restore(callback: Callable[[Any, Any], None]) -> None:
     _restored.append(callback)
 
 
-def _key(table: Any, attributes: dict[str, Any]) -> tuple[Any, Any]:
+def item_key(table: Any, attributes: dict[str, Any]) -> tuple[Any, Any]:
+    """(hash value, range value or None) of the item ``attributes`` (or a key) name in ``table``, as moto
+    keys its items."""
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     range_value = attributes.get(table.range_key_attr) if table.range_key_attr else None
-    return DynamoType(attributes[table.hash_key_attr]), DynamoType(range_value) if range_value else None
+    return (
+        DynamoType(attributes[table.hash_key_attr]),
+        DynamoType(range_value) if range_value is not None else None,
+    )
 
 
 def _kept(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, tuple[Any, Any], Any]]:
@@ -66,7 +71,7 @@ def _kept(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any,
         if table is None or kind not in ("Put", "Update", "Delete"):
             continue
         try:
-            key = _key(table, operation["Item"] if kind == "Put" else operation["Key"])
+            key = item_key(table, operation["Item"] if kind == "Put" else operation["Key"])
         except KeyError:
             continue  # moto refuses it before writing anything
         item = table.get_item(*key) if key[1] is not None or not table.range_key_attr else None
