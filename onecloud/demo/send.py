@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from onecloud.client import Api, ApiError
 from onecloud.demo import behaviour
 from onecloud.demo.colony import LABS, PROJECT, DemoMouse, Session
 
+COUNT_SECONDS = 30.0  # how often the ended tasks are counted while waiting (each count reads them all)
 USER_AGENT_JOBS = 8  # sessions in flight (3 mice: 20 s to send at 8, 33 s at 4)
 PAGE = 100  # sessions listed per request
 
@@ -257,15 +259,25 @@ def _count(api: Api, status: str) -> int:
 
 
 def wait_for_training(
-    api: Api, sessions: int, timeout: float, report: Callable[[str], None] = print, poll: float = 5.0
+    api: Api,
+    sessions: int,
+    timeout: float,
+    report: Callable[[str], None] = print,
+    poll: float = 5.0,
+    recount: float = COUNT_SECONDS,
 ) -> dict[str, int]:
     """Wait until the demo labs' TrainingStatus tasks have all ended (Complete or Errored) and there are at
-    least as many as sessions sent (tasks appear as the S3 events register the trials)."""
+    least as many as sessions sent (tasks appear as the S3 events register the trials). Each ``poll``
+    seconds it asks for the tasks still to run (a few); the ended ones, thousands and growing, are
+    counted each ``recount`` seconds for the progress bar, and when nothing is left to run."""
     deadline = time.monotonic() + timeout
+    counted_at, counts = -math.inf, {"Complete": 0, "Errored": 0}
     with tqdm(total=sessions, desc="training status", unit="session", disable=None) as bar:
         while True:
-            counts = {status: _count(api, status) for status in ("Complete", "Errored")}
             pending = sum(_count(api, status) for status in ("Waiting", "Held", "Started"))
+            if not pending or time.monotonic() - counted_at >= recount:
+                counts = {status: _count(api, status) for status in ("Complete", "Errored")}
+                counted_at = time.monotonic()
             done = sum(counts.values())
             bar.update(min(done, sessions) - bar.n)
             if (done >= sessions and not pending) or time.monotonic() > deadline:
